@@ -1,0 +1,353 @@
+//! The one configuration notebox (and the PowerSync config it renders) runs from.
+//!
+//! Layers, last wins: built-in defaults (`#[serde(default)]`) → the TOML file named by
+//! `--config`/`NOTEBOX_CONFIG` → `NOTEBOX_*` environment variables (`__` nests) →
+//! `NOTEBOX_*_FILE` variables whose file holds the value (Docker secrets).
+
+mod secret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use secret::{Secret, redact_url_password};
+
+/// The commented default configuration, shipped as `config/notebox.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../../config/notebox.toml");
+
+const ENV_PREFIX: &str = "NOTEBOX_";
+
+/// PowerSync refuses tokens whose `exp - iat` exceeds one day.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub powersync: PowerSyncConfig,
+    pub auth: AuthConfig,
+    pub upload: UploadConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: ([0, 0, 0, 0], 8080).into(),
+            public_url: Url::parse("http://localhost:8080").expect("valid default URL"),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(serialize_with = "secret::serialize_url_redacted")]
+    pub url: Secret,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("postgres://notebox:notebox@localhost:5432/notebox"),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            migrate_on_start: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowerSyncConfig {
+    pub url: Url,
+    pub internal_url: Url,
+    pub audience: String,
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+    pub replication_role: String,
+    pub replication_password: Option<Secret>,
+    pub storage_database: String,
+    pub storage_user: String,
+    pub storage_password: Option<Secret>,
+}
+
+impl Default for PowerSyncConfig {
+    fn default() -> Self {
+        let local = Url::parse("http://localhost:8095").expect("valid default URL");
+        Self {
+            url: local.clone(),
+            internal_url: local,
+            audience: "powersync".into(),
+            token_ttl: Duration::from_secs(15 * 60),
+            replication_role: "powersync_role".into(),
+            replication_password: None,
+            storage_database: "powersync_storage".into(),
+            storage_user: "powersync_storage".into(),
+            storage_password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupPolicy {
+    Closed,
+    Open,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub signup: SignupPolicy,
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    pub min_password_length: usize,
+    #[serde(with = "humantime_serde")]
+    pub key_rotation_grace: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            signup: SignupPolicy::Closed,
+            session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            min_password_length: 10,
+            key_rotation_grace: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadConfig {
+    pub max_body: ByteSize,
+    pub tables: BTreeMap<String, UploadTable>,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        Self {
+            max_body: ByteSize::mib(1),
+            tables: BTreeMap::from([(
+                "notes".to_owned(),
+                UploadTable {
+                    owner_column: "owner_id".into(),
+                },
+            )]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadTable {
+    pub owner_column: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded: one sentence per problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist; pass an existing file with --config or NOTEBOX_CONFIG")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{var} names the file {path}, which could not be read: {source}")]
+    SecretFile {
+        var: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Loads the configuration from the process environment and an optional file.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    /// The layered figment, reading `NOTEBOX_*` variables from the process environment.
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                .ignore(&["CONFIG"])
+                .filter(|key| !key.as_str().to_ascii_lowercase().ends_with("_file"))
+                .split("__"),
+        );
+        for (var, path) in std::env::vars() {
+            let Some(key) = secret_file_key(&var) else {
+                continue;
+            };
+            let path = PathBuf::from(path);
+            let value = std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                var: var.clone(),
+                path: path.clone(),
+                source,
+            })?;
+            figment = figment.merge(Serialized::default(&key, value.trim_end_matches(['\n', '\r'])));
+        }
+        Ok(figment)
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            ConfigError::Invalid(e.into_iter().map(describe_figment_error).collect::<Vec<_>>().join("; "))
+        })?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(problems.join("; ")))
+        }
+    }
+
+    /// Semantic checks serde cannot express, each as one sentence.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let ttl = self.powersync.token_ttl;
+        if ttl.is_zero() || ttl > MAX_TOKEN_TTL {
+            problems.push(format!(
+                "powersync.token_ttl is {}, but PowerSync only accepts tokens that live between 1s and 24h: pick e.g. \"15m\"",
+                humantime::format_duration(ttl)
+            ));
+        }
+        if self.powersync.audience.trim().is_empty() {
+            problems.push("powersync.audience is empty, but PowerSync rejects every token without an audience: set it, e.g. \"powersync\"".into());
+        }
+        for (name, url) in [
+            ("server.public_url", &self.server.public_url),
+            ("powersync.url", &self.powersync.url),
+            ("powersync.internal_url", &self.powersync.internal_url),
+        ] {
+            if !matches!(url.scheme(), "http" | "https") {
+                problems.push(format!("{name} is {url}, but it must be an http:// or https:// URL"));
+            }
+        }
+        match Url::parse(self.database.url.expose()) {
+            Ok(url) if matches!(url.scheme(), "postgres" | "postgresql") => {}
+            _ => problems.push(
+                "database.url must be a postgres:// URL, e.g. postgres://notebox:PASSWORD@localhost:5432/notebox".into(),
+            ),
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".into());
+        }
+        if self.auth.session_ttl.is_zero() {
+            problems.push("auth.session_ttl must be longer than 0s, e.g. \"30d\"".into());
+        }
+        if self.auth.min_password_length < 8 {
+            problems.push("auth.min_password_length must be at least 8".into());
+        }
+        if self.upload.max_body.as_u64() < 1024 {
+            problems.push("upload.max_body must be at least 1KiB".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            problems.push(format!("log.level {:?} is not a valid filter ({e}); use e.g. \"info\"", self.log.level));
+        }
+        problems
+    }
+
+    /// The effective configuration as TOML with every secret shown as `***`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the config always serializes")
+    }
+}
+
+/// `NOTEBOX_DATABASE__URL_FILE` → `database.url`.
+fn secret_file_key(var: &str) -> Option<String> {
+    let rest = var.strip_prefix(ENV_PREFIX)?.strip_suffix("_FILE")?;
+    (!rest.is_empty()).then(|| rest.to_ascii_lowercase().replace("__", "."))
+}
+
+/// Renders one figment error as a sentence that names the key and where it came from.
+fn describe_figment_error(error: figment::Error) -> String {
+    use figment::error::Kind;
+    let key = error.path.join(".");
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|meta| match &meta.source {
+            Some(figment::Source::File(path)) => format!(" in {}", path.display()),
+            Some(_) | None if meta.name.contains("environment") => {
+                format!(" from environment variable {}", env_name(&error.path))
+            }
+            _ => String::new(),
+        })
+        .unwrap_or_default();
+    let what = match &error.kind {
+        Kind::UnknownField(field, expected) => {
+            let key = if key.is_empty() { field.clone() } else { key };
+            let hint = if expected.is_empty() {
+                String::new()
+            } else {
+                format!(" (expected one of: {})", expected.join(", "))
+            };
+            return format!("unknown key `{key}`{source}{hint}");
+        }
+        other => other.to_string(),
+    };
+    if key.is_empty() {
+        format!("invalid configuration{source}: {what}")
+    } else {
+        format!("invalid value for `{key}`{source}: {what}")
+    }
+}
+
+fn env_name(path: &[String]) -> String {
+    format!("{ENV_PREFIX}{}", path.join("__").to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! Postgres: the pool, migrations, the PowerSync setup and the preflight checks.
+
+mod migrate;
+mod powersync_setup;
+mod preflight;
+
+use std::str::FromStr;
+
+use sqlx::{Connection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+
+use crate::config::{DatabaseConfig, redact_url_password};
+
+pub use migrate::{MIGRATOR, MigrationState, migrate, migration_status};
+pub use powersync_setup::{PUBLICATION, SYNCED_TABLES, SetupStep, setup_powersync};
+pub use preflight::{Check, Severity, preflight};
+
+/// Why Postgres could not be used, phrased for the person running notebox.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbError(pub String);
+
+/// Opens the pool and proves it works with one connection, so a wrong URL fails now
+/// with a clear sentence instead of on the first request.
+pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let url = config.url.expose();
+    let options = connect_options(url)?;
+    // One direct connection first: the pool would retry a refused connection until its
+    // timeout and then only say "timed out", hiding the real cause.
+    let probe = tokio::time::timeout(config.acquire_timeout, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| explain(&sqlx::Error::PoolTimedOut, url))?
+        .map_err(|e| explain(&e, url))?;
+    let _ = probe.close().await;
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(config.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+pub fn connect_options(url: &str) -> Result<PgConnectOptions, DbError> {
+    PgConnectOptions::from_str(url).map_err(|e| {
+        DbError(format!(
+            "database.url ({}) is not a valid Postgres URL: {e}",
+            redact_url_password(url)
+        ))
+    })
+}
+
+/// Turns a connection error into one actionable sentence.
+pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
+    let target = redact_url_password(url);
+    let parsed = url::Url::parse(url).ok();
+    let user = parsed.as_ref().map(|u| u.username().to_owned()).unwrap_or_default();
+    let database = parsed
+        .as_ref()
+        .map(|u| u.path().trim_start_matches('/').to_owned())
+        .unwrap_or_default();
+    let message = match error {
+        sqlx::Error::Io(io) => format!(
+            "cannot reach Postgres at {target} ({io}): start Postgres or fix database.url"
+        ),
+        sqlx::Error::PoolTimedOut => format!(
+            "timed out connecting to Postgres at {target}: check that it is running and reachable, or raise database.acquire_timeout"
+        ),
+        sqlx::Error::Tls(e) => format!("TLS to Postgres at {target} failed ({e}): fix sslmode in database.url"),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") => format!(
+                "Postgres refused the password for user {user:?}: fix the password in database.url"
+            ),
+            Some("28000") => format!(
+                "Postgres does not let user {user:?} connect ({}): fix the user in database.url or pg_hba.conf",
+                db.message()
+            ),
+            Some("3D000") => format!(
+                "database {database:?} does not exist on {target}: create it (createdb {database}) or fix database.url"
+            ),
+            Some("57P03") => format!("Postgres at {target} is starting up or shutting down: try again in a moment"),
+            _ => format!("Postgres at {target} refused the connection: {}", db.message()),
+        },
+        other => format!("cannot use Postgres at {target}: {other}"),
+    };
+    DbError(message)
+}

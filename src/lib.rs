@@ -1,0 +1,8 @@
+//! notebox: the backend of an offline-first notes app on Postgres + PowerSync.
+//! Modules are features; `cli` wires them to commands.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod telemetry;
