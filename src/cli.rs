@@ -13,10 +13,20 @@ use crate::http::{self, AppState};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "notebox", version, about = "Offline-first notes on Postgres + PowerSync: token issuer, upload API, migrations and web UI")]
+#[command(
+    name = "notebox",
+    version,
+    about = "Offline-first notes on Postgres + PowerSync: token issuer, upload API, migrations and web UI"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without it: built-in defaults + NOTEBOX_* variables.
-    #[arg(long, short, global = true, env = "NOTEBOX_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "NOTEBOX_CONFIG",
+        value_name = "PATH"
+    )]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -91,7 +101,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
             log_setup_step(&step);
         }
     }
-    let checks = db::preflight(&pool, &config.powersync).await.map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    let checks = db::preflight(&pool, &config.powersync)
+        .await
+        .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     for check in &checks {
         match check.severity {
             Severity::Ok => tracing::debug!(check = check.name, "{}", check.message),
@@ -104,7 +116,12 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     }
     let listener = TcpListener::bind(config.server.bind)
         .await
-        .with_context(|| format!("cannot listen on {} (server.bind): is another program using it?", config.server.bind))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (server.bind): is another program using it?",
+                config.server.bind
+            )
+        })?;
     let address = listener.local_addr()?;
     let grace = config.server.shutdown_timeout;
     tracing::info!(
@@ -136,10 +153,17 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
             println!("{step}");
         }
     }
-    let status = db::migration_status(&pool).await.map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    let status = db::migration_status(&pool)
+        .await
+        .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     for migration in status {
         match migration.applied_on {
-            Some(at) => println!("applied  {} {} ({})", migration.version, migration.description, at.format("%Y-%m-%d %H:%M:%S UTC")),
+            Some(at) => println!(
+                "applied  {} {} ({})",
+                migration.version,
+                migration.description,
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
             None => println!("pending  {} {}", migration.version, migration.description),
         }
     }
@@ -148,7 +172,9 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
 
 async fn check(config: Config) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
-    let checks = db::preflight(&pool, &config.powersync).await.map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    let checks = db::preflight(&pool, &config.powersync)
+        .await
+        .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     for check in &checks {
         println!("{check}");
     }

@@ -193,7 +193,9 @@ impl Default for LogConfig {
 /// Why a configuration could not be loaded: one sentence per problem.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config file {0} does not exist; pass an existing file with --config or NOTEBOX_CONFIG")]
+    #[error(
+        "config file {0} does not exist; pass an existing file with --config or NOTEBOX_CONFIG"
+    )]
     MissingFile(PathBuf),
     #[error("{0}")]
     Invalid(String),
@@ -231,19 +233,28 @@ impl Config {
                 continue;
             };
             let path = PathBuf::from(path);
-            let value = std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
-                var: var.clone(),
-                path: path.clone(),
-                source,
-            })?;
-            figment = figment.merge(Serialized::default(&key, value.trim_end_matches(['\n', '\r'])));
+            let value =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                    var: var.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
+            figment = figment.merge(Serialized::default(
+                &key,
+                value.trim_end_matches(['\n', '\r']),
+            ));
         }
         Ok(figment)
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
         let config: Config = figment.extract().map_err(|e| {
-            ConfigError::Invalid(e.into_iter().map(describe_figment_error).collect::<Vec<_>>().join("; "))
+            ConfigError::Invalid(
+                e.into_iter()
+                    .map(describe_figment_error)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         })?;
         let problems = config.problems();
         if problems.is_empty() {
@@ -272,7 +283,9 @@ impl Config {
             ("powersync.internal_url", &self.powersync.internal_url),
         ] {
             if !matches!(url.scheme(), "http" | "https") {
-                problems.push(format!("{name} is {url}, but it must be an http:// or https:// URL"));
+                problems.push(format!(
+                    "{name} is {url}, but it must be an http:// or https:// URL"
+                ));
             }
         }
         match Url::parse(self.database.url.expose()) {
@@ -294,7 +307,10 @@ impl Config {
             problems.push("upload.max_body must be at least 1KiB".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            problems.push(format!("log.level {:?} is not a valid filter ({e}); use e.g. \"info\"", self.log.level));
+            problems.push(format!(
+                "log.level {:?} is not a valid filter ({e}); use e.g. \"info\"",
+                self.log.level
+            ));
         }
         problems
     }

@@ -1,3 +1,5 @@
+#![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error by design.
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,19 +12,28 @@ fn load(jail: &Jail, file: Option<&str>) -> Result<Config, ConfigError> {
 }
 
 fn error_text(jail: &Jail, file: Option<&str>) -> String {
-    load(jail, file).expect_err("config should be refused").to_string()
+    load(jail, file)
+        .expect_err("config should be refused")
+        .to_string()
 }
 
 #[test]
 fn shipped_default_file_equals_builtin_defaults() {
-    let from_file: Config = Figment::new().merge(Toml::string(DEFAULT_TOML)).extract().unwrap();
-    assert_eq!(toml::to_string(&from_file).unwrap(), toml::to_string(&Config::default()).unwrap());
+    let from_file: Config = Figment::new()
+        .merge(Toml::string(DEFAULT_TOML))
+        .extract()
+        .unwrap();
+    assert_eq!(
+        toml::to_string(&from_file).unwrap(),
+        toml::to_string(&Config::default()).unwrap()
+    );
     assert!(Config::default().problems().is_empty());
 }
 
 #[test]
 fn layers_file_then_env_then_secret_files() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.create_file(
             "notebox.toml",
             r#"
@@ -37,13 +48,19 @@ fn layers_file_then_env_then_secret_files() {
         jail.set_env("NOTEBOX_POWERSYNC__AUDIENCE", "from-env");
         jail.set_env("NOTEBOX_UPLOAD__MAX_BODY", "2MiB");
         jail.create_file("db_url", "postgres://app:s3cret@db:5432/notes\n")?;
-        jail.set_env("NOTEBOX_DATABASE__URL_FILE", jail.directory().join("db_url").display());
+        jail.set_env(
+            "NOTEBOX_DATABASE__URL_FILE",
+            jail.directory().join("db_url").display(),
+        );
         let config = load(jail, Some("notebox.toml")).unwrap();
         assert_eq!(config.server.bind.to_string(), "127.0.0.1:9000");
         assert_eq!(config.powersync.token_ttl, Duration::from_secs(1800));
         assert_eq!(config.powersync.audience, "from-env");
         assert_eq!(config.upload.max_body, ByteSize::mib(2));
-        assert_eq!(config.database.url.expose(), "postgres://app:s3cret@db:5432/notes");
+        assert_eq!(
+            config.database.url.expose(),
+            "postgres://app:s3cret@db:5432/notes"
+        );
         // Untouched values keep their defaults.
         assert_eq!(config.auth.signup, SignupPolicy::Closed);
         assert_eq!(config.upload.tables["notes"].owner_column, "owner_id");
@@ -54,11 +71,18 @@ fn layers_file_then_env_then_secret_files() {
 #[test]
 fn secret_file_wins_over_plain_env() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_POWERSYNC__REPLICATION_PASSWORD", "plain");
         jail.create_file("pw", "from-file")?;
-        jail.set_env("NOTEBOX_POWERSYNC__REPLICATION_PASSWORD_FILE", jail.directory().join("pw").display());
+        jail.set_env(
+            "NOTEBOX_POWERSYNC__REPLICATION_PASSWORD_FILE",
+            jail.directory().join("pw").display(),
+        );
         let config = load(jail, None).unwrap();
-        assert_eq!(config.powersync.replication_password.unwrap().expose(), "from-file");
+        assert_eq!(
+            config.powersync.replication_password.unwrap().expose(),
+            "from-file"
+        );
         Ok(())
     });
 }
@@ -66,9 +90,13 @@ fn secret_file_wins_over_plain_env() {
 #[test]
 fn missing_secret_file_names_the_variable() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_DATABASE__URL_FILE", "/nonexistent/secret");
         let text = error_text(jail, None);
-        assert!(text.contains("NOTEBOX_DATABASE__URL_FILE") && text.contains("/nonexistent/secret"), "{text}");
+        assert!(
+            text.contains("NOTEBOX_DATABASE__URL_FILE") && text.contains("/nonexistent/secret"),
+            "{text}"
+        );
         Ok(())
     });
 }
@@ -76,8 +104,12 @@ fn missing_secret_file_names_the_variable() {
 #[test]
 fn missing_config_file_is_an_error() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         let text = error_text(jail, Some("nope.toml"));
-        assert!(text.contains("nope.toml") && text.contains("does not exist"), "{text}");
+        assert!(
+            text.contains("nope.toml") && text.contains("does not exist"),
+            "{text}"
+        );
         Ok(())
     });
 }
@@ -85,7 +117,11 @@ fn missing_config_file_is_an_error() {
 #[test]
 fn unknown_key_in_file_is_named_with_the_file() {
     Jail::expect_with(|jail| {
-        jail.create_file("notebox.toml", "[server]\nbind = \"127.0.0.1:1\"\nbindd = \"x\"\n")?;
+        jail.clear_env();
+        jail.create_file(
+            "notebox.toml",
+            "[server]\nbind = \"127.0.0.1:1\"\nbindd = \"x\"\n",
+        )?;
         let text = error_text(jail, Some("notebox.toml"));
         assert!(text.contains("server.bindd"), "{text}");
         assert!(text.contains("notebox.toml"), "{text}");
@@ -96,6 +132,7 @@ fn unknown_key_in_file_is_named_with_the_file() {
 #[test]
 fn unknown_section_is_an_error() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.create_file("notebox.toml", "[sever]\nbind = \"127.0.0.1:1\"\n")?;
         let text = error_text(jail, Some("notebox.toml"));
         assert!(text.contains("sever"), "{text}");
@@ -106,6 +143,7 @@ fn unknown_section_is_an_error() {
 #[test]
 fn unknown_key_in_env_names_the_variable() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_SERVER__PORT", "80");
         let text = error_text(jail, None);
         assert!(text.contains("server.port"), "{text}");
@@ -117,12 +155,19 @@ fn unknown_key_in_env_names_the_variable() {
 #[test]
 fn wrong_type_names_key_and_source() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.create_file("notebox.toml", "[database]\nmax_connections = \"many\"\n")?;
         let text = error_text(jail, Some("notebox.toml"));
-        assert!(text.contains("database.max_connections") && text.contains("notebox.toml"), "{text}");
+        assert!(
+            text.contains("database.max_connections") && text.contains("notebox.toml"),
+            "{text}"
+        );
         jail.set_env("NOTEBOX_SERVER__BIND", "not-an-address");
         let text = error_text(jail, None);
-        assert!(text.contains("server.bind") && text.contains("NOTEBOX_SERVER__BIND"), "{text}");
+        assert!(
+            text.contains("server.bind") && text.contains("NOTEBOX_SERVER__BIND"),
+            "{text}"
+        );
         Ok(())
     });
 }
@@ -130,6 +175,7 @@ fn wrong_type_names_key_and_source() {
 #[test]
 fn bad_duration_and_size_are_refused() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_AUTH__SESSION_TTL", "forever");
         assert!(error_text(jail, None).contains("auth.session_ttl"));
         jail.set_env("NOTEBOX_AUTH__SESSION_TTL", "30d");
@@ -142,9 +188,13 @@ fn bad_duration_and_size_are_refused() {
 #[test]
 fn token_ttl_over_a_day_is_refused_with_the_reason() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_POWERSYNC__TOKEN_TTL", "25h");
         let text = error_text(jail, None);
-        assert!(text.contains("powersync.token_ttl") && text.contains("24h"), "{text}");
+        assert!(
+            text.contains("powersync.token_ttl") && text.contains("24h"),
+            "{text}"
+        );
         jail.set_env("NOTEBOX_POWERSYNC__TOKEN_TTL", "24h");
         assert!(load(jail, None).is_ok());
         Ok(())
@@ -154,6 +204,7 @@ fn token_ttl_over_a_day_is_refused_with_the_reason() {
 #[test]
 fn urls_and_enums_are_validated() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_SERVER__PUBLIC_URL", "not a url");
         assert!(error_text(jail, None).contains("server.public_url"));
         jail.set_env("NOTEBOX_SERVER__PUBLIC_URL", "ftp://example.org");
@@ -164,7 +215,10 @@ fn urls_and_enums_are_validated() {
         jail.set_env("NOTEBOX_DATABASE__URL", "postgres://x@y/z");
         jail.set_env("NOTEBOX_AUTH__SIGNUP", "maybe");
         let text = error_text(jail, None);
-        assert!(text.contains("auth.signup") && text.contains("open"), "{text}");
+        assert!(
+            text.contains("auth.signup") && text.contains("open"),
+            "{text}"
+        );
         Ok(())
     });
 }
@@ -172,10 +226,14 @@ fn urls_and_enums_are_validated() {
 #[test]
 fn several_problems_are_all_reported() {
     Jail::expect_with(|jail| {
+        jail.clear_env();
         jail.set_env("NOTEBOX_POWERSYNC__TOKEN_TTL", "0s");
         jail.set_env("NOTEBOX_POWERSYNC__AUDIENCE", " ");
         let text = error_text(jail, None);
-        assert!(text.contains("token_ttl") && text.contains("audience"), "{text}");
+        assert!(
+            text.contains("token_ttl") && text.contains("audience"),
+            "{text}"
+        );
         Ok(())
     });
 }
@@ -183,14 +241,21 @@ fn several_problems_are_all_reported() {
 #[test]
 fn redacted_output_hides_every_secret() {
     Jail::expect_with(|jail| {
-        jail.set_env("NOTEBOX_DATABASE__URL", "postgres://app:hunter2hunter2@db/notes");
+        jail.clear_env();
+        jail.set_env(
+            "NOTEBOX_DATABASE__URL",
+            "postgres://app:hunter2hunter2@db/notes",
+        );
         jail.set_env("NOTEBOX_POWERSYNC__REPLICATION_PASSWORD", "replsecret");
         jail.set_env("NOTEBOX_POWERSYNC__STORAGE_PASSWORD", "storesecret");
         let config = load(jail, None).unwrap();
         let printed = config.to_redacted_toml();
         for secret in ["hunter2hunter2", "replsecret", "storesecret"] {
             assert!(!printed.contains(secret), "{secret} leaked: {printed}");
-            assert!(!format!("{config:?}").contains(secret), "{secret} leaked in Debug");
+            assert!(
+                !format!("{config:?}").contains(secret),
+                "{secret} leaked in Debug"
+            );
         }
         assert!(printed.contains("postgres://app:***@db/notes"), "{printed}");
         // The printed config is itself a valid config file (with secrets masked).
@@ -202,5 +267,8 @@ fn redacted_output_hides_every_secret() {
 
 #[test]
 fn config_path_must_be_a_file() {
-    assert!(matches!(Config::load(Some(Path::new("/"))), Err(ConfigError::MissingFile(_))));
+    assert!(matches!(
+        Config::load(Some(Path::new("/"))),
+        Err(ConfigError::MissingFile(_))
+    ));
 }

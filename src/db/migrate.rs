@@ -12,7 +12,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// Applies pending migrations, then (idempotently) the publication, the replication role
 /// and PowerSync's storage database. Returns what the PowerSync setup did or skipped.
-pub async fn migrate(pool: &PgPool, powersync: &PowerSyncConfig) -> Result<Vec<SetupStep>, DbError> {
+pub async fn migrate(
+    pool: &PgPool,
+    powersync: &PowerSyncConfig,
+) -> Result<Vec<SetupStep>, DbError> {
     MIGRATOR.run(pool).await.map_err(explain_migrate_error)?;
     setup_powersync(pool, powersync).await
 }
@@ -58,7 +61,10 @@ pub async fn migration_status(pool: &PgPool) -> Result<Vec<MigrationState>, sqlx
         .map(|m| MigrationState {
             version: m.version,
             description: m.description.to_string(),
-            applied_on: applied.iter().find(|(v, _)| *v == m.version).map(|(_, at)| *at),
+            applied_on: applied
+                .iter()
+                .find(|(v, _)| *v == m.version)
+                .map(|(_, at)| *at),
         })
         .collect())
 }

@@ -6,8 +6,8 @@ mod preflight;
 
 use std::str::FromStr;
 
-use sqlx::{Connection, PgPool};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::config::{DatabaseConfig, redact_url_password};
 
@@ -51,19 +51,24 @@ pub fn connect_options(url: &str) -> Result<PgConnectOptions, DbError> {
 pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
     let target = redact_url_password(url);
     let parsed = url::Url::parse(url).ok();
-    let user = parsed.as_ref().map(|u| u.username().to_owned()).unwrap_or_default();
+    let user = parsed
+        .as_ref()
+        .map(|u| u.username().to_owned())
+        .unwrap_or_default();
     let database = parsed
         .as_ref()
         .map(|u| u.path().trim_start_matches('/').to_owned())
         .unwrap_or_default();
     let message = match error {
-        sqlx::Error::Io(io) => format!(
-            "cannot reach Postgres at {target} ({io}): start Postgres or fix database.url"
-        ),
+        sqlx::Error::Io(io) => {
+            format!("cannot reach Postgres at {target} ({io}): start Postgres or fix database.url")
+        }
         sqlx::Error::PoolTimedOut => format!(
             "timed out connecting to Postgres at {target}: check that it is running and reachable, or raise database.acquire_timeout"
         ),
-        sqlx::Error::Tls(e) => format!("TLS to Postgres at {target} failed ({e}): fix sslmode in database.url"),
+        sqlx::Error::Tls(e) => {
+            format!("TLS to Postgres at {target} failed ({e}): fix sslmode in database.url")
+        }
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("28P01") => format!(
                 "Postgres refused the password for user {user:?}: fix the password in database.url"
@@ -75,8 +80,13 @@ pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
             Some("3D000") => format!(
                 "database {database:?} does not exist on {target}: create it (createdb {database}) or fix database.url"
             ),
-            Some("57P03") => format!("Postgres at {target} is starting up or shutting down: try again in a moment"),
-            _ => format!("Postgres at {target} refused the connection: {}", db.message()),
+            Some("57P03") => format!(
+                "Postgres at {target} is starting up or shutting down: try again in a moment"
+            ),
+            _ => format!(
+                "Postgres at {target} refused the connection: {}",
+                db.message()
+            ),
         },
         other => format!("cannot use Postgres at {target}: {other}"),
     };

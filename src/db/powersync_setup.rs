@@ -46,7 +46,10 @@ struct Privileges {
     create_db: bool,
 }
 
-pub async fn setup_powersync(pool: &PgPool, config: &PowerSyncConfig) -> Result<Vec<SetupStep>, DbError> {
+pub async fn setup_powersync(
+    pool: &PgPool,
+    config: &PowerSyncConfig,
+) -> Result<Vec<SetupStep>, DbError> {
     let fail = |e: sqlx::Error| DbError(format!("PowerSync setup failed: {e}"));
     let (superuser, create_role, create_db): (bool, bool, bool) = sqlx::query_as(
         "select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user",
@@ -54,20 +57,35 @@ pub async fn setup_powersync(pool: &PgPool, config: &PowerSyncConfig) -> Result<
     .fetch_one(pool)
     .await
     .map_err(fail)?;
-    let privileges = Privileges { superuser, create_role, create_db };
+    let privileges = Privileges {
+        superuser,
+        create_role,
+        create_db,
+    };
 
     let mut steps = vec![publication(pool).await.map_err(fail)?];
-    steps.extend(replication_role(pool, config, &privileges).await.map_err(fail)?);
+    steps.extend(
+        replication_role(pool, config, &privileges)
+            .await
+            .map_err(fail)?,
+    );
     steps.extend(storage(pool, config, &privileges).await.map_err(fail)?);
     Ok(steps)
 }
 
 fn table_list() -> String {
-    SYNCED_TABLES.iter().map(|t| format!("public.{t}")).collect::<Vec<_>>().join(", ")
+    SYNCED_TABLES
+        .iter()
+        .map(|t| format!("public.{t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
-    let create = format!("create publication {PUBLICATION} for table {}", table_list());
+    let create = format!(
+        "create publication {PUBLICATION} for table {}",
+        table_list()
+    );
     let existing: Option<(bool, bool, bool, bool, bool, bool)> = sqlx::query_as(
         "select puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot
          from pg_publication where pubname = $1",
@@ -76,7 +94,12 @@ async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
     .fetch_optional(pool)
     .await?;
     let Some((all_tables, insert, update, delete, truncate, via_root)) = existing else {
-        return run_or_skip(pool, &create, format!("created publication {PUBLICATION} for {}", table_list())).await;
+        return run_or_skip(
+            pool,
+            &create,
+            format!("created publication {PUBLICATION} for {}", table_list()),
+        )
+        .await;
     };
     if all_tables {
         return Ok(SetupStep::Skipped {
@@ -93,17 +116,31 @@ async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
     .fetch_all(pool)
     .await?;
     tables.sort();
-    let mut wanted: Vec<String> = SYNCED_TABLES.iter().map(|t| format!("public.{t}")).collect();
+    let mut wanted: Vec<String> = SYNCED_TABLES
+        .iter()
+        .map(|t| format!("public.{t}"))
+        .collect();
     wanted.sort();
     let operations_right = insert && update && delete && truncate && !via_root;
     if tables == wanted && operations_right {
-        return Ok(SetupStep::AlreadyDone(format!("publication {PUBLICATION} publishes {}", table_list())));
+        return Ok(SetupStep::AlreadyDone(format!(
+            "publication {PUBLICATION} publishes {}",
+            table_list()
+        )));
     }
     let sql = format!(
         "alter publication {PUBLICATION} set table {};\nalter publication {PUBLICATION} set (publish = 'insert, update, delete, truncate', publish_via_partition_root = false)",
         table_list()
     );
-    run_or_skip(pool, &sql, format!("updated publication {PUBLICATION} to publish {} with all four operations", table_list())).await
+    run_or_skip(
+        pool,
+        &sql,
+        format!(
+            "updated publication {PUBLICATION} to publish {} with all four operations",
+            table_list()
+        ),
+    )
+    .await
 }
 
 /// Runs admin SQL (one or more statements); a missing privilege becomes a skipped step.
@@ -140,7 +177,10 @@ async fn format_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<Stri
 
 /// The statement to show an admin: the password never appears in output.
 async fn display_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<String, sqlx::Error> {
-    Ok(format_sql(pool, template, args).await?.replace(&format!("'{}'", args.last().copied().unwrap_or_default()), "'…'"))
+    Ok(format_sql(pool, template, args).await?.replace(
+        &format!("'{}'", args.last().copied().unwrap_or_default()),
+        "'…'",
+    ))
 }
 
 async fn replication_role(
@@ -169,8 +209,12 @@ async fn replication_role(
         (None, Some(password)) => {
             let args = [role, password.expose()];
             if privileges.superuser {
-                sqlx::query(&format_sql(pool, create, &args).await?).execute(pool).await?;
-                steps.push(SetupStep::Changed(format!("created replication role {role:?}")));
+                sqlx::query(&format_sql(pool, create, &args).await?)
+                    .execute(pool)
+                    .await?;
+                steps.push(SetupStep::Changed(format!(
+                    "created replication role {role:?}"
+                )));
             } else {
                 steps.push(SetupStep::Skipped {
                     reason: format!(
@@ -183,7 +227,8 @@ async fn replication_role(
         }
         (Some((can_login, replication)), password) => {
             if !(can_login && replication) {
-                let alter = format_sql(pool, "alter role %I with login replication", &[role]).await?;
+                let alter =
+                    format_sql(pool, "alter role %I with login replication", &[role]).await?;
                 steps.push(if privileges.superuser {
                     sqlx::query(&alter).execute(pool).await?;
                     SetupStep::Changed(format!("gave role {role:?} LOGIN REPLICATION"))
@@ -195,7 +240,16 @@ async fn replication_role(
                 });
             }
             if let Some(password) = password {
-                steps.push(ensure_password(pool, role, password, None, privileges.superuser || privileges.create_role).await?);
+                steps.push(
+                    ensure_password(
+                        pool,
+                        role,
+                        password,
+                        None,
+                        privileges.superuser || privileges.create_role,
+                    )
+                    .await?,
+                );
             }
         }
     }
@@ -216,10 +270,23 @@ async fn grant_select(pool: &PgPool, role: &str) -> Result<SetupStep, sqlx::Erro
         }
     }
     if missing.is_empty() {
-        return Ok(SetupStep::AlreadyDone(format!("role {role:?} can read {}", table_list())));
+        return Ok(SetupStep::AlreadyDone(format!(
+            "role {role:?} can read {}",
+            table_list()
+        )));
     }
-    let grant = format_sql(pool, &format!("grant select on {} to %I", missing.join(", ")), &[role]).await?;
-    run_or_skip(pool, &grant, format!("granted SELECT on {} to {role:?}", missing.join(", "))).await
+    let grant = format_sql(
+        pool,
+        &format!("grant select on {} to %I", missing.join(", ")),
+        &[role],
+    )
+    .await?;
+    run_or_skip(
+        pool,
+        &grant,
+        format!("granted SELECT on {} to {role:?}", missing.join(", ")),
+    )
+    .await
 }
 
 /// Sets the role's password only when the configured one does not already log in, so a
@@ -241,7 +308,9 @@ async fn ensure_password(
     match PgConnection::connect_with(&options).await {
         Ok(conn) => {
             let _ = conn.close().await;
-            return Ok(SetupStep::AlreadyDone(format!("role {role:?} logs in with the configured password")));
+            return Ok(SetupStep::AlreadyDone(format!(
+                "role {role:?} logs in with the configured password"
+            )));
         }
         Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("28P01") => {}
         Err(e) => {
@@ -253,17 +322,27 @@ async fn ensure_password(
     let args = [role, password.expose()];
     let template = "alter role %I with password %L";
     if may_alter {
-        sqlx::query(&format_sql(pool, template, &args).await?).execute(pool).await?;
-        Ok(SetupStep::Changed(format!("set the configured password for role {role:?}")))
+        sqlx::query(&format_sql(pool, template, &args).await?)
+            .execute(pool)
+            .await?;
+        Ok(SetupStep::Changed(format!(
+            "set the configured password for role {role:?}"
+        )))
     } else {
         Ok(SetupStep::Skipped {
-            reason: format!("role {role:?} does not accept the configured password and the database role may not change it"),
+            reason: format!(
+                "role {role:?} does not accept the configured password and the database role may not change it"
+            ),
             sql: format!("{};", display_sql(pool, template, &args).await?),
         })
     }
 }
 
-async fn storage(pool: &PgPool, config: &PowerSyncConfig, privileges: &Privileges) -> Result<Vec<SetupStep>, sqlx::Error> {
+async fn storage(
+    pool: &PgPool,
+    config: &PowerSyncConfig,
+    privileges: &Privileges,
+) -> Result<Vec<SetupStep>, sqlx::Error> {
     let database = config.storage_database.as_str();
     let user = config.storage_user.as_str();
     if database.is_empty() {
@@ -282,34 +361,45 @@ async fn storage(pool: &PgPool, config: &PowerSyncConfig, privileges: &Privilege
         }]);
     };
     let mut steps = Vec::new();
-    let user_exists: bool = sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
-        .bind(user)
-        .fetch_one(pool)
-        .await?;
+    let user_exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
+            .bind(user)
+            .fetch_one(pool)
+            .await?;
     let create_user = "create role %I with login password %L";
     if !user_exists {
         if privileges.superuser || privileges.create_role {
-            sqlx::query(&format_sql(pool, create_user, &[user, password.expose()]).await?).execute(pool).await?;
+            sqlx::query(&format_sql(pool, create_user, &[user, password.expose()]).await?)
+                .execute(pool)
+                .await?;
             steps.push(SetupStep::Changed(format!("created storage role {user:?}")));
         } else {
             steps.push(SetupStep::Skipped {
                 reason: format!("creating storage role {user:?} needs CREATEROLE"),
-                sql: format!("{};", display_sql(pool, create_user, &[user, password.expose()]).await?),
+                sql: format!(
+                    "{};",
+                    display_sql(pool, create_user, &[user, password.expose()]).await?
+                ),
             });
         }
     }
-    let db_exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-        .bind(database)
-        .fetch_one(pool)
-        .await?;
+    let db_exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(database)
+            .fetch_one(pool)
+            .await?;
     if !db_exists {
         // CREATE DATABASE cannot run inside a transaction block: plain execute.
         let create_db = format_sql(pool, "create database %I owner %I", &[database, user]).await?;
         if privileges.superuser || privileges.create_db {
             match sqlx::query(&create_db).execute(pool).await {
-                Ok(_) => steps.push(SetupStep::Changed(format!("created storage database {database:?} owned by {user:?}"))),
+                Ok(_) => steps.push(SetupStep::Changed(format!(
+                    "created storage database {database:?} owned by {user:?}"
+                ))),
                 Err(e) if is_insufficient_privilege(&e) => steps.push(SetupStep::Skipped {
-                    reason: format!("creating database {database:?} owned by {user:?} was refused ({e})"),
+                    reason: format!(
+                        "creating database {database:?} owned by {user:?} was refused ({e})"
+                    ),
                     sql: format!("{create_db};"),
                 }),
                 Err(e) => return Err(e),
@@ -321,10 +411,21 @@ async fn storage(pool: &PgPool, config: &PowerSyncConfig, privileges: &Privilege
             });
         }
     } else if user_exists {
-        steps.push(ensure_password(pool, user, password, Some(database), privileges.superuser || privileges.create_role).await?);
+        steps.push(
+            ensure_password(
+                pool,
+                user,
+                password,
+                Some(database),
+                privileges.superuser || privileges.create_role,
+            )
+            .await?,
+        );
     }
     if steps.is_empty() {
-        steps.push(SetupStep::AlreadyDone(format!("storage database {database:?} exists")));
+        steps.push(SetupStep::AlreadyDone(format!(
+            "storage database {database:?} exists"
+        )));
     }
     Ok(steps)
 }

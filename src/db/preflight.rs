@@ -26,7 +26,11 @@ pub struct Check {
 
 impl Check {
     fn new(name: &'static str, severity: Severity, message: impl Into<String>) -> Self {
-        Self { name, severity, message: message.into() }
+        Self {
+            name,
+            severity,
+            message: message.into(),
+        }
     }
 }
 
@@ -37,15 +41,24 @@ impl fmt::Display for Check {
             Severity::Warn => "WARN",
             Severity::Fail => "FAIL",
         };
-        write!(f, "{tag} {:<20} {}", self.name, self.message)
+        write!(f, "{tag} {:<22} {}", self.name, self.message)
     }
 }
 
-pub async fn preflight(pool: &PgPool, powersync: &PowerSyncConfig) -> Result<Vec<Check>, sqlx::Error> {
+pub async fn preflight(
+    pool: &PgPool,
+    powersync: &PowerSyncConfig,
+) -> Result<Vec<Check>, sqlx::Error> {
     let mut checks = vec![wal_level(pool).await?];
     for (setting, why) in [
-        ("max_replication_slots", "PowerSync holds one replication slot, and a second while it reprocesses sync rules"),
-        ("max_wal_senders", "each PowerSync replication connection uses one WAL sender"),
+        (
+            "max_replication_slots",
+            "PowerSync holds one replication slot, and a second while it reprocesses sync rules",
+        ),
+        (
+            "max_wal_senders",
+            "each PowerSync replication connection uses one WAL sender",
+        ),
     ] {
         checks.push(at_least_two(pool, setting, why).await?);
     }
@@ -56,7 +69,9 @@ pub async fn preflight(pool: &PgPool, powersync: &PowerSyncConfig) -> Result<Vec
 }
 
 async fn wal_level(pool: &PgPool) -> Result<Check, sqlx::Error> {
-    let level: String = sqlx::query_scalar("select current_setting('wal_level')").fetch_one(pool).await?;
+    let level: String = sqlx::query_scalar("select current_setting('wal_level')")
+        .fetch_one(pool)
+        .await?;
     Ok(if level == "logical" {
         Check::new("wal_level", Severity::Ok, "logical")
     } else {
@@ -70,8 +85,15 @@ async fn wal_level(pool: &PgPool) -> Result<Check, sqlx::Error> {
     })
 }
 
-async fn at_least_two(pool: &PgPool, setting: &'static str, why: &str) -> Result<Check, sqlx::Error> {
-    let value: String = sqlx::query_scalar("select current_setting($1)").bind(setting).fetch_one(pool).await?;
+async fn at_least_two(
+    pool: &PgPool,
+    setting: &'static str,
+    why: &str,
+) -> Result<Check, sqlx::Error> {
+    let value: String = sqlx::query_scalar("select current_setting($1)")
+        .bind(setting)
+        .fetch_one(pool)
+        .await?;
     let number: i64 = value.parse().unwrap_or(0);
     Ok(if number >= 2 {
         Check::new(setting, Severity::Ok, value)
@@ -79,20 +101,28 @@ async fn at_least_two(pool: &PgPool, setting: &'static str, why: &str) -> Result
         Check::new(
             setting,
             Severity::Warn,
-            format!("{setting} is {value}; PowerSync needs at least 2 ({why}): set {setting}=4 and restart Postgres"),
+            format!(
+                "{setting} is {value}; PowerSync needs at least 2 ({why}): set {setting}=4 and restart Postgres"
+            ),
         )
     })
 }
 
 async fn migrations(pool: &PgPool) -> Result<Check, sqlx::Error> {
-    let pending = migration_status(pool).await?.iter().filter(|m| m.applied_on.is_none()).count();
+    let pending = migration_status(pool)
+        .await?
+        .iter()
+        .filter(|m| m.applied_on.is_none())
+        .count();
     Ok(if pending == 0 {
         Check::new("migrations", Severity::Ok, "all applied")
     } else {
         Check::new(
             "migrations",
             Severity::Warn,
-            format!("{pending} migration(s) not applied, so the tables PowerSync syncs may be missing: run `notebox migrate`"),
+            format!(
+                "{pending} migration(s) not applied, so the tables PowerSync syncs may be missing: run `notebox migrate`"
+            ),
         )
     })
 }
@@ -110,7 +140,9 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
         return Ok(Check::new(
             "publication",
             Severity::Warn,
-            format!("publication '{PUBLICATION}' does not exist; PowerSync replicates only what it publishes, so nothing would sync: {fix}"),
+            format!(
+                "publication '{PUBLICATION}' does not exist; PowerSync replicates only what it publishes, so nothing would sync: {fix}"
+            ),
         ));
     };
     let mut tables: Vec<String> =
@@ -121,15 +153,27 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
     tables.sort();
     let mut problems = Vec::new();
     if all_tables {
-        problems.push("it is FOR ALL TABLES, so PowerSync reads every change in the database".to_owned());
+        problems.push(
+            "it is FOR ALL TABLES, so PowerSync reads every change in the database".to_owned(),
+        );
     } else {
-        let missing: Vec<_> = SYNCED_TABLES.iter().filter(|t| !tables.iter().any(|x| x == *t)).collect();
-        let extra: Vec<_> = tables.iter().filter(|t| !SYNCED_TABLES.contains(&t.as_str())).collect();
+        let missing: Vec<_> = SYNCED_TABLES
+            .iter()
+            .filter(|t| !tables.iter().any(|x| x == *t))
+            .collect();
+        let extra: Vec<_> = tables
+            .iter()
+            .filter(|t| !SYNCED_TABLES.contains(&t.as_str()))
+            .collect();
         if !missing.is_empty() {
-            problems.push(format!("it lacks {missing:?}, whose changes would never reach clients"));
+            problems.push(format!(
+                "it lacks {missing:?}, whose changes would never reach clients"
+            ));
         }
         if !extra.is_empty() {
-            problems.push(format!("it also publishes {extra:?}, which PowerSync would read for nothing"));
+            problems.push(format!(
+                "it also publishes {extra:?}, which PowerSync would read for nothing"
+            ));
         }
     }
     if !(dml && truncate) {
@@ -139,23 +183,40 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
         problems.push("publish_via_partition_root is on, which PowerSync does not support".into());
     }
     Ok(if problems.is_empty() {
-        Check::new("publication", Severity::Ok, format!("'{PUBLICATION}' publishes {} (all operations)", SYNCED_TABLES.join(", ")))
+        Check::new(
+            "publication",
+            Severity::Ok,
+            format!(
+                "'{PUBLICATION}' publishes {} (all operations)",
+                SYNCED_TABLES.join(", ")
+            ),
+        )
     } else {
-        Check::new("publication", Severity::Warn, format!("publication '{PUBLICATION}': {}: {fix}", problems.join("; ")))
+        Check::new(
+            "publication",
+            Severity::Warn,
+            format!(
+                "publication '{PUBLICATION}': {}: {fix}",
+                problems.join("; ")
+            ),
+        )
     })
 }
 
 async fn replication_role(pool: &PgPool, role: &str) -> Result<Check, sqlx::Error> {
-    let row: Option<(bool, bool, bool)> =
-        sqlx::query_as("select rolcanlogin, rolreplication, rolbypassrls from pg_roles where rolname = $1")
-            .bind(role)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<(bool, bool, bool)> = sqlx::query_as(
+        "select rolcanlogin, rolreplication, rolbypassrls from pg_roles where rolname = $1",
+    )
+    .bind(role)
+    .fetch_optional(pool)
+    .await?;
     let Some((login, replication, bypass_rls)) = row else {
         return Ok(Check::new(
             "replication role",
             Severity::Warn,
-            format!("role {role:?} does not exist; PowerSync connects as it to replicate: set powersync.replication_password and run `notebox migrate` as a superuser"),
+            format!(
+                "role {role:?} does not exist; PowerSync connects as it to replicate: set powersync.replication_password and run `notebox migrate` as a superuser"
+            ),
         ));
     };
     let mut problems = Vec::new();
@@ -181,8 +242,16 @@ async fn replication_role(pool: &PgPool, role: &str) -> Result<Check, sqlx::Erro
         }
     }
     Ok(if problems.is_empty() {
-        Check::new("replication role", Severity::Ok, format!("{role:?} can log in, replicate and read the synced tables"))
+        Check::new(
+            "replication role",
+            Severity::Ok,
+            format!("{role:?} can log in, replicate and read the synced tables"),
+        )
     } else {
-        Check::new("replication role", Severity::Warn, format!("role {role:?}: {}", problems.join("; ")))
+        Check::new(
+            "replication role",
+            Severity::Warn,
+            format!("role {role:?}: {}", problems.join("; ")),
+        )
     })
 }

@@ -27,7 +27,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     /// A transient failure (database down, overload): the client should retry.
     #[error("{reason}")]
-    Unavailable { reason: String, retry_after_secs: u64 },
+    Unavailable {
+        reason: String,
+        retry_after_secs: u64,
+    },
     /// Anything unexpected. Its text goes to the log, never to the client.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -65,7 +68,10 @@ impl ApiError {
     }
 
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        ApiError::Unavailable { reason: reason.into(), retry_after_secs: 5 }
+        ApiError::Unavailable {
+            reason: reason.into(),
+            retry_after_secs: 5,
+        }
     }
 }
 
@@ -85,11 +91,17 @@ impl From<sqlx::Error> for ApiError {
 /// serialization/deadlock (40001/40P01), resources (53xxx), operator intervention (57xxx).
 pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| matches!(c.as_ref(), "40001" | "40P01") || c.starts_with("53") || c.starts_with("57") || c.starts_with("08")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            matches!(c.as_ref(), "40001" | "40P01")
+                || c.starts_with("53")
+                || c.starts_with("57")
+                || c.starts_with("08")
+        }),
         _ => false,
     }
 }
@@ -97,9 +109,9 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into())
-            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::PayloadTooLarge("configured limit".into())
             }
@@ -117,13 +129,16 @@ impl IntoResponse for ApiError {
         let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
         let mut response = (status, body).into_response();
         let retry_after = match &self {
-            ApiError::TooManyRequests { retry_after_secs } | ApiError::Unavailable { retry_after_secs, .. } => {
-                Some(*retry_after_secs)
-            }
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
     }

@@ -32,10 +32,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Err(_) => vec![Probe {
             name: "database",
             ok: false,
-            message: format!("no answer from Postgres within {} s", READY_TIMEOUT.as_secs()),
+            message: format!(
+                "no answer from Postgres within {} s",
+                READY_TIMEOUT.as_secs()
+            ),
         }],
     };
-    let failed: Vec<String> = probes.iter().filter(|p| !p.ok).map(|p| format!("{}: {}", p.name, p.message)).collect();
+    let failed: Vec<String> = probes
+        .iter()
+        .filter(|p| !p.ok)
+        .map(|p| format!("{}: {}", p.name, p.message))
+        .collect();
     if failed.is_empty() {
         Json(json!({ "status": "ready", "checks": probes })).into_response()
     } else {
@@ -50,28 +57,57 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn probe_database(state: &AppState) -> Vec<Probe> {
     if let Err(e) = sqlx::query("select 1").execute(&state.pool).await {
-        return vec![Probe { name: "database", ok: false, message: format!("unreachable ({e})") }];
+        return vec![Probe {
+            name: "database",
+            ok: false,
+            message: format!("unreachable ({e})"),
+        }];
     }
-    let mut probes = vec![Probe { name: "database", ok: true, message: "reachable".into() }];
+    let mut probes = vec![Probe {
+        name: "database",
+        ok: true,
+        message: "reachable".into(),
+    }];
     probes.push(match migration_status(&state.pool).await {
         Ok(status) => {
             let pending = status.iter().filter(|m| m.applied_on.is_none()).count();
             Probe {
                 name: "migrations",
                 ok: pending == 0,
-                message: if pending == 0 { "all applied".into() } else { format!("{pending} pending: run `notebox migrate`") },
+                message: if pending == 0 {
+                    "all applied".into()
+                } else {
+                    format!("{pending} pending: run `notebox migrate`")
+                },
             }
         }
-        Err(e) => Probe { name: "migrations", ok: false, message: e.to_string() },
+        Err(e) => Probe {
+            name: "migrations",
+            ok: false,
+            message: e.to_string(),
+        },
     });
-    let publication: Result<bool, _> = sqlx::query_scalar("select exists (select 1 from pg_publication where pubname = $1)")
-        .bind(PUBLICATION)
-        .fetch_one(&state.pool)
-        .await;
+    let publication: Result<bool, _> =
+        sqlx::query_scalar("select exists (select 1 from pg_publication where pubname = $1)")
+            .bind(PUBLICATION)
+            .fetch_one(&state.pool)
+            .await;
     probes.push(match publication {
-        Ok(true) => Probe { name: "publication", ok: true, message: format!("'{PUBLICATION}' exists") },
-        Ok(false) => Probe { name: "publication", ok: false, message: format!("'{PUBLICATION}' is missing: run `notebox migrate`") },
-        Err(e) => Probe { name: "publication", ok: false, message: e.to_string() },
+        Ok(true) => Probe {
+            name: "publication",
+            ok: true,
+            message: format!("'{PUBLICATION}' exists"),
+        },
+        Ok(false) => Probe {
+            name: "publication",
+            ok: false,
+            message: format!("'{PUBLICATION}' is missing: run `notebox migrate`"),
+        },
+        Err(e) => Probe {
+            name: "publication",
+            ok: false,
+            message: e.to_string(),
+        },
     });
     probes
 }

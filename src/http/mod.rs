@@ -34,7 +34,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, pool: PgPool) -> Self {
-        Self { config: Arc::new(config), pool }
+        Self {
+            config: Arc::new(config),
+            pool,
+        }
     }
 }
 
@@ -44,14 +47,19 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api", api)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or(request.uri().path(), MatchedPath::as_str);
-            tracing::info_span!("request", method = %request.method(), route = %route)
-        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or(request.uri().path(), MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route = %route)
+            }),
+        )
         .with_state(state)
 }
 

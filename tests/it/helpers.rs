@@ -1,0 +1,166 @@
+//! Shared test plumbing: configs pointing at the per-test database, unique cluster-wide
+//! names, and an HTTP client for the in-process router.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use notebox::config::{Config, Secret};
+use notebox::http::{AppState, router};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// The URL of the database `pool` is connected to (sqlx::test makes one per test).
+pub fn url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set by scripts/test");
+    let mut url = url::Url::parse(&base).expect("DATABASE_URL parses");
+    url.set_path(
+        pool.connect_options()
+            .get_database()
+            .expect("test pool has a database"),
+    );
+    url.to_string()
+}
+
+/// A short random suffix for roles and databases, which are shared by the whole cluster.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
+}
+
+/// Defaults pointed at this test's database, with PowerSync role names of its own.
+pub fn config_for(pool: &PgPool) -> Config {
+    let mut config = Config::default();
+    config.database.url = Secret::new(url_of(pool));
+    config.database.acquire_timeout = Duration::from_secs(2);
+    config.powersync.replication_role = unique("ps_repl");
+    config.powersync.replication_password = Some(Secret::new("repl-password-1"));
+    config.powersync.storage_database = unique("ps_storage");
+    config.powersync.storage_user = unique("ps_store");
+    config.powersync.storage_password = Some(Secret::new("storage-password-1"));
+    config
+}
+
+/// Drops the cluster-wide objects a test's PowerSync setup created.
+pub async fn drop_powersync_objects(pool: &PgPool, config: &Config) {
+    let ps = &config.powersync;
+    for sql in [
+        format!("drop database if exists \"{}\"", ps.storage_database),
+        format!("drop role if exists \"{}\"", ps.storage_user),
+        format!("drop owned by \"{}\"", ps.replication_role),
+        format!("drop role if exists \"{}\"", ps.replication_role),
+    ] {
+        let _ = sqlx::query(&sql).execute(pool).await;
+    }
+}
+
+pub fn app(config: Config, pool: PgPool) -> Router {
+    router(AppState::new(config, pool))
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    #[allow(dead_code)] // read by the auth and web tests
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> TestResponse {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(app: &Router, path: &str) -> TestResponse {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+/// What a pgoutput slot decoded: relation names, insert count and the raw bytes.
+#[derive(Debug, Default)]
+pub struct SlotChanges {
+    pub relations: Vec<String>,
+    pub inserts: usize,
+    pub raw: Vec<u8>,
+}
+
+/// Consumes the slot's pending changes for the `powersync` publication.
+pub async fn slot_changes(pool: &PgPool, slot: &str) -> SlotChanges {
+    let messages: Vec<Vec<u8>> = sqlx::query_scalar(
+        "select data from pg_logical_slot_get_binary_changes($1, null, null, 'proto_version', '1', 'publication_names', 'powersync')",
+    )
+    .bind(slot)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut changes = SlotChanges::default();
+    for message in messages {
+        match message.first() {
+            // Relation: 'R', oid (4), namespace (cstring), name (cstring), ...
+            Some(b'R') => {
+                let mut parts = message[5..].split(|b| *b == 0);
+                let _namespace = parts.next();
+                if let Some(name) = parts.next() {
+                    changes
+                        .relations
+                        .push(String::from_utf8_lossy(name).into_owned());
+                }
+            }
+            Some(b'I') => changes.inserts += 1,
+            _ => {}
+        }
+        changes.raw.extend_from_slice(&message);
+    }
+    changes
+}
+
+/// Reads the slot until `done` holds for everything read so far, or 10 s pass: decoding
+/// only sees WAL once it is flushed.
+pub async fn slot_changes_until(
+    pool: &PgPool,
+    slot: &str,
+    done: impl Fn(&SlotChanges) -> bool,
+) -> SlotChanges {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut all = SlotChanges::default();
+    loop {
+        let more = slot_changes(pool, slot).await;
+        all.relations.extend(more.relations);
+        all.inserts += more.inserts;
+        all.raw.extend(more.raw);
+        if done(&all) || std::time::Instant::now() > deadline {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
