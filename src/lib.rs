@@ -6,3 +6,4 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod telemetry;
+pub mod web;
