@@ -1,0 +1,1 @@
+function n(){throw new Error("notebox bundles no encrypted SQLite")}export{n as default};

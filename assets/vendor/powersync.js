@@ -1,0 +1,1 @@
+import{P as s,L as o,M as t,T as n,U as S,W as c,N as m}from"./entry-C1UtTfXI.js";export{s as PowerSyncDatabase,o as Schema,t as SyncStreamConnectionMethod,n as Table,S as UpdateType,c as WASQLiteVFS,m as column};
