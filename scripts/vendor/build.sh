@@ -26,7 +26,6 @@ npm ci --no-audit --no-fund --loglevel=error >/dev/null
 out=$(mktemp -d /tmp/notebox-vendor.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 VENDOR_OUT_DIR="$out/vendor" npx --no-install vite build >/dev/null
-cp "$here/README.vendor.md" "$out/vendor/README.md"
 
 if [ "$mode" = check ]; then
     if diff -r "$vendor" "$out/vendor" >"$out/diff.txt"; then
