@@ -1,6 +1,7 @@
 //! notebox: the backend of an offline-first notes app on Postgres + PowerSync.
 //! Modules are features; `cli` wires them to commands.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

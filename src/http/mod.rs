@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{self, AuthState};
 use crate::config::Config;
 
 pub use error::{ApiError, is_transient};
@@ -30,6 +31,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
+    pub auth: Arc<AuthState>,
 }
 
 impl AppState {
@@ -37,15 +39,19 @@ impl AppState {
         Self {
             config: Arc::new(config),
             pool,
+            auth: Arc::default(),
         }
     }
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new().fallback(|| async { ApiError::NotFound });
+    let api = Router::new()
+        .merge(auth::api_routes())
+        .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(auth::jwks_route())
         .nest("/api", api)
         .merge(crate::web::routes())
         .layer(TimeoutLayer::with_status_code(
@@ -78,7 +84,11 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     });
     let mut graceful_rx = stop_rx.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         let _ = graceful_rx.wait_for(|stop| *stop).await;
         tracing::info!("shutting down: finishing in-flight requests");
     });

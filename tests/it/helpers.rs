@@ -164,3 +164,99 @@ pub async fn slot_changes_until(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+pub const ORIGIN: &str = "http://localhost:8080";
+
+/// A JSON request; `session` goes in the Authorization header as a bearer token.
+pub fn json_request(
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+    session: Option<&str>,
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(token) = session {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    builder.body(Body::from(body.to_string())).unwrap()
+}
+
+pub async fn get_as(app: &Router, path: &str, session: &str) -> TestResponse {
+    send(
+        app,
+        Request::get(path)
+            .header("authorization", format!("Bearer {session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// Signs up through the API and returns (user id, session token).
+pub async fn signup(app: &Router, email: &str) -> (String, String) {
+    let response = send(
+        app,
+        json_request(
+            "POST",
+            "/api/auth/signup",
+            serde_json::json!({"email": email, "password": "correct horse battery"}),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        response.status,
+        StatusCode::CREATED,
+        "{:?}",
+        response.json()
+    );
+    let body = response.json();
+    (
+        body["user"]["id"].as_str().unwrap().to_owned(),
+        body["session_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Serves `app` on a free 127.0.0.1 port for the rest of the test; returns its base URL.
+pub async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    format!("http://{address}")
+}
+
+/// Runs tests/node/NAME with node and returns its stdout lines parsed as JSON.
+/// (Async: the script may call back into a server this test runs on its runtime.)
+pub async fn node(script: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "run `npm ci` in tests/node first (scripts/test does)"
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(dir.join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node is installed");
+    assert!(
+        output.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -1,6 +1,7 @@
 //! Integration tests: a real Postgres (DATABASE_URL, started by scripts/test), the router
 //! driven in-process, and the real binary.
 
+mod auth;
 mod binary;
 mod db_setup;
 mod health;

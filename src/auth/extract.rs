@@ -1,0 +1,115 @@
+//! Who is calling: a session from `Authorization: Bearer` (native apps) or the session
+//! cookie (the web UI). Cookie-authenticated writes must also pass the CSRF checks.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use super::sessions;
+use super::users::User;
+use crate::config::Config;
+use crate::http::{ApiError, AppState};
+
+pub const SESSION_COOKIE: &str = "notebox_session";
+
+/// A logged-in user and the session token that proved it.
+pub struct CurrentSession {
+    pub user: User,
+    pub token: String,
+}
+
+/// The credential a request carries, before it is checked.
+pub enum Credential {
+    Bearer(String),
+    Cookie(String),
+}
+
+impl Credential {
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        if let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            return (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+                .then(|| Credential::Bearer(token.trim().to_owned()));
+        }
+        cookie(headers, SESSION_COOKIE).map(Credential::Cookie)
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Refuses a cookie-authenticated state change that a foreign site could have made:
+/// the browser's Origin must be ours and the body JSON (which a cross-site form cannot send).
+pub fn check_csrf(parts: &Parts, config: &Config) -> Result<(), ApiError> {
+    if parts.method.is_safe() {
+        return Ok(());
+    }
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let public = config.server.public_url.origin().ascii_serialization();
+    let same_host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|host| format!("{}://{host}", config.server.public_url.scheme()));
+    let trusted = origin.is_some_and(|o| o == public || same_host.as_deref() == Some(o));
+    if !trusted {
+        return Err(ApiError::Forbidden(
+            "cross-site request refused: requests authenticated by cookie must come from this site (Origin header)".into(),
+        ));
+    }
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn expired_session() -> ApiError {
+    ApiError::Unauthorized("your session has expired or was ended: log in again".into())
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = match Credential::from_headers(&parts.headers) {
+            Some(Credential::Bearer(token)) => token,
+            Some(Credential::Cookie(token)) => {
+                check_csrf(parts, &state.config)?;
+                token
+            }
+            None => return Err(ApiError::Unauthorized("log in first".into())),
+        };
+        let user = sessions::lookup(&state.pool, &token)
+            .await?
+            .ok_or_else(expired_session)?;
+        Ok(CurrentSession { user, token })
+    }
+}

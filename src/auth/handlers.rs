@@ -1,0 +1,311 @@
+//! `/api/auth/*` and the JWKS.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::extract::{CurrentSession, SESSION_COOKIE};
+use super::users::{self, User};
+use super::{password, sessions, tokens};
+use crate::config::SignupPolicy;
+use crate::http::{ApiError, AppState, Json};
+
+/// Longest password accepted: argon2 cost grows with input, so bound it.
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Serializes sign-ups so "the first user becomes admin" holds under concurrency.
+const SIGNUP_LOCK: i64 = 0x6e6f_7465_626f_7802;
+
+/// The caller's address, for rate limiting ("unknown" when not served over TCP, e.g. tests).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(
+                    || "unknown".to_owned(),
+                    |ConnectInfo(addr)| addr.ip().to_string(),
+                ),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct SetupStatus {
+    needs_setup: bool,
+    signup: SignupPolicy,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn setup_status(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let needs_setup = users::count(&state.pool).await? == 0;
+    Ok(Json(SetupStatus {
+        needs_setup,
+        signup: state.config.auth.signup,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    email: String,
+    password: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SessionResponse {
+    user: User,
+    session_token: String,
+    expires_at: DateTime<Utc>,
+}
+
+/// One attempt of `action` ("login", "signup") from `ip` on the account `email`.
+fn rate_limit(state: &AppState, action: &str, ip: &str, email: &str) -> Result<(), ApiError> {
+    let refused = |wait: std::time::Duration| ApiError::TooManyRequests {
+        retry_after_secs: wait.as_secs().max(1),
+    };
+    state.auth.ip_limiter.check(ip).map_err(refused)?;
+    state
+        .auth
+        .account_limiter
+        .check(&format!("{action}:{}", email.to_lowercase()))
+        .map_err(refused)
+}
+
+fn normalize_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim();
+    let valid = email.len() <= 320
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email.to_owned())
+    } else {
+        Err(ApiError::BadRequest("enter a valid email address".into()))
+    }
+}
+
+fn check_password(state: &AppState, password: &str) -> Result<(), ApiError> {
+    let min = state.config.auth.min_password_length;
+    if password.chars().count() < min {
+        return Err(ApiError::BadRequest(format!(
+            "the password must be at least {min} characters long"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "the password must be at most {MAX_PASSWORD_BYTES} bytes long"
+        )));
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<SignupRequest>,
+) -> Result<Response, ApiError> {
+    let email = normalize_email(&request.email)?;
+    rate_limit(&state, "signup", &ip, &email)?;
+    check_password(&state, &request.password)?;
+    let display_name = request.display_name.unwrap_or_default().trim().to_owned();
+    if display_name.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "the display name must be at most 200 characters long".into(),
+        ));
+    }
+    let closed = state.config.auth.signup == SignupPolicy::Closed;
+    if closed && users::count(&state.pool).await? > 0 {
+        return Err(signup_closed());
+    }
+    let hash = password::hash(request.password).await?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(SIGNUP_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let first = users::count(&mut *tx).await? == 0;
+    if closed && !first {
+        return Err(signup_closed());
+    }
+    let user = match users::create(&mut *tx, &email, &display_name, &hash, first).await {
+        Ok(user) => user,
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            return Err(ApiError::Conflict(
+                "an account with this email already exists: log in instead".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, admin = first, "account created");
+    start_session(&state, user, StatusCode::CREATED).await
+}
+
+fn signup_closed() -> ApiError {
+    ApiError::Forbidden(
+        "sign-up is closed on this server: ask an admin to create your account".into(),
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let email = request.email.trim().to_owned();
+    rate_limit(&state, "login", &ip, &email)?;
+    let found = if request.password.len() > MAX_PASSWORD_BYTES {
+        None
+    } else {
+        users::find_by_email(&state.pool, &email).await?
+    };
+    // Without a user, verify against a throwaway hash anyway: "no such user" and
+    // "wrong password" take the same time and get the same answer.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.auth.dummy_hash().await?),
+    };
+    let matches = password::verify(request.password, hash).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(ApiError::Unauthorized("wrong email or password".into()));
+    };
+    if user.disabled_at.is_some() {
+        return Err(ApiError::Forbidden(
+            "this account is disabled: ask an admin".into(),
+        ));
+    }
+    start_session(&state, user, StatusCode::OK).await
+}
+
+async fn start_session(
+    state: &AppState,
+    user: User,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let ttl = state.config.auth.session_ttl;
+    let session = sessions::create(&state.pool, user.id, ttl).await?;
+    let secure = if state.config.server.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        session.token,
+        ttl.as_secs()
+    );
+    let body = SessionResponse {
+        user,
+        session_token: session.token,
+        expires_at: session.expires_at,
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Response, ApiError> {
+    sessions::revoke(&state.pool, &session.token).await?;
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn me(session: CurrentSession) -> Json<User> {
+    Json(session.user)
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token: String,
+    powersync_url: String,
+    endpoint: String,
+    expires_at: DateTime<Utc>,
+    user_id: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn token(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Response, ApiError> {
+    let issued = tokens::issue(
+        &state.auth.keys,
+        &state.pool,
+        &state.config,
+        session.user.id,
+    )
+    .await?;
+    let url = state
+        .config
+        .powersync
+        .url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let body = TokenResponse {
+        token: issued.token,
+        endpoint: url.clone(),
+        powersync_url: url,
+        expires_at: issued.expires_at,
+        user_id: session.user.id.hyphenated().to_string(),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+/// The published keys. Public, cheap and served from memory: PowerSync drops every
+/// cached key if this stays unreachable for an hour.
+#[tracing::instrument(skip_all)]
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let keys = state.auth.keys.keys(&state.pool).await.map_err(|e| {
+        tracing::warn!(error = %e, "signing keys unavailable");
+        ApiError::unavailable("the signing keys are unavailable; try again shortly")
+    })?;
+    let now = Utc::now();
+    let published: Vec<_> = keys
+        .iter()
+        .filter(|k| k.is_published(now))
+        .map(|k| &k.jwk)
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(json!({ "keys": published })),
+    )
+        .into_response())
+}

@@ -1,0 +1,76 @@
+//! Who a user is: accounts, sessions, signing keys and the PowerSync tokens they sign.
+
+mod extract;
+mod handlers;
+pub mod keys;
+pub mod password;
+mod rate_limit;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::sync::OnceCell;
+
+pub use extract::{Credential, CurrentSession, SESSION_COOKIE, check_csrf, expired_session};
+pub use keys::KeyRing;
+pub use rate_limit::RateLimiter;
+
+use crate::http::AppState;
+
+/// Attempts per client IP: a burst of 20, then one every 3 s.
+const IP_BURST: u32 = 20;
+const IP_REFILL: Duration = Duration::from_secs(3);
+/// Attempts per account: a burst of 5, then one a minute.
+const ACCOUNT_BURST: u32 = 5;
+const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
+
+/// The auth part of the app state.
+pub struct AuthState {
+    pub keys: KeyRing,
+    pub ip_limiter: RateLimiter,
+    pub account_limiter: RateLimiter,
+    dummy_hash: OnceCell<String>,
+}
+
+impl Default for AuthState {
+    fn default() -> Self {
+        Self {
+            keys: KeyRing::default(),
+            ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
+            account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
+            dummy_hash: OnceCell::new(),
+        }
+    }
+}
+
+impl AuthState {
+    /// A real argon2id hash of nothing anyone knows, to verify against when a login
+    /// names no user.
+    pub async fn dummy_hash(&self) -> anyhow::Result<String> {
+        self.dummy_hash
+            .get_or_try_init(|| password::hash(uuid::Uuid::new_v4().to_string()))
+            .await
+            .cloned()
+    }
+}
+
+/// `/api/auth/*` (nested under `/api`).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/setup", get(handlers::setup_status))
+        .route("/auth/signup", post(handlers::signup))
+        .route("/auth/login", post(handlers::login))
+        .route("/auth/logout", post(handlers::logout))
+        .route("/auth/me", get(handlers::me))
+        .route("/auth/token", get(handlers::token))
+        .route("/auth/keys", get(handlers::jwks))
+}
+
+/// `/.well-known/jwks.json`.
+pub fn jwks_route() -> Router<AppState> {
+    Router::new().route("/.well-known/jwks.json", get(handlers::jwks))
+}
