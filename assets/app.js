@@ -1,0 +1,106 @@
+// notebox web UI: decides which screen to show, and owns the signed-in session.
+
+import { api, ApiError, NetworkError } from './api.js';
+import { renderAuth } from './auth-view.js';
+import { h, replace } from './dom.js';
+import { startNotes } from './notes-view.js';
+
+const root = document.getElementById('app');
+// Who was signed in on this browser, so the notes open even when the server is unreachable.
+const USER_KEY = 'notebox.user';
+let session = null;
+
+function remember(user) {
+  localStorage.setItem(USER_KEY, JSON.stringify(user));
+}
+
+function remembered() {
+  try {
+    return JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+async function boot() {
+  let user;
+  try {
+    user = await api.me();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return showAuth();
+    const cached = remembered();
+    if (error instanceof NetworkError && cached) return showNotes(cached);
+    return showUnreachable(error);
+  }
+  remember(user);
+  return showNotes(user);
+}
+
+/** The first-run, login or sign-up screen. */
+async function showAuth(options = {}) {
+  document.title = 'notebox';
+  let setup;
+  try {
+    setup = await api.setup();
+  } catch (error) {
+    return showUnreachable(error);
+  }
+  renderAuth(root, {
+    mode: setup.needs_setup ? 'setup' : 'login',
+    signupOpen: setup.signup === 'open',
+    notice: options.notice,
+    email: options.email,
+    onSignedIn: (user) => {
+      remember(user);
+      showNotes(user);
+    },
+  });
+}
+
+async function showNotes(user) {
+  if (session) await session.stop();
+  session = await startNotes(root, user, {
+    onLogout: async () => {
+      await api.logout();
+      await session.clear();
+      session = null;
+      localStorage.removeItem(USER_KEY);
+      await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
+    },
+    onSessionEnded: async () => {
+      // Keep the local database: unsent changes upload once the same user logs back in.
+      if (!session) return;
+      await session.stop();
+      session = null;
+      await showAuth({
+        notice: 'Your session has ended. Log in again to keep syncing.',
+        email: user.email,
+      });
+    },
+  });
+}
+
+function showUnreachable(error) {
+  document.title = 'notebox';
+  const retry = h('button', { class: 'button primary', type: 'button', onclick: () => boot() }, 'Try again');
+  replace(
+    root,
+    h(
+      'main',
+      { class: 'auth' },
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'unreachable-title' },
+        h('h1', { id: 'unreachable-title' }, 'notebox is out of reach'),
+        h('p', { class: 'muted' }, error?.message ?? 'The server did not answer.'),
+        retry,
+      ),
+    ),
+  );
+  retry.focus();
+}
+
+boot().catch((error) => {
+  console.error(error);
+  showUnreachable(error);
+});

@@ -1,0 +1,116 @@
+// The local SQLite database (in IndexedDB, via the PowerSync web SDK) and the connector
+// that links it to notebox: credentials from /api/auth/token, uploads to /api/data.
+
+import {
+  PowerSyncDatabase,
+  Schema,
+  SyncStreamConnectionMethod,
+  Table,
+  column,
+} from './vendor/powersync.js';
+
+const notes = new Table(
+  {
+    owner_id: column.text,
+    title: column.text,
+    body: column.text,
+    created_at: column.text,
+    updated_at: column.text,
+  },
+  { indexes: { by_updated: ['updated_at'] } },
+);
+
+// Written only by the server (a refused upload) and synced down to its owner.
+const upload_rejections = new Table({
+  owner_id: column.text,
+  table_name: column.text,
+  row_id: column.text,
+  op: column.text,
+  code: column.text,
+  message: column.text,
+  data: column.text,
+  created_at: column.text,
+});
+
+// Which refusals the user has dismissed. Local only: never uploaded, cleared on logout.
+const dismissed_rejections = new Table({ rejection_id: column.text }, { localOnly: true });
+
+export const schema = new Schema({ notes, upload_rejections, dismissed_rejections });
+
+/** Thrown by the connector when the session is gone (401): the user must log in again. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('Your session has ended. Log in again to keep syncing.');
+    this.name = 'SessionEnded';
+  }
+}
+
+export class NoteboxConnector {
+  /** @param {{onSessionEnded: () => void}} hooks */
+  constructor(hooks) {
+    this.hooks = hooks;
+  }
+
+  async fetchCredentials() {
+    const response = await fetch('/api/auth/token', {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+    });
+    if (response.status === 401) {
+      this.hooks.onSessionEnded();
+      throw new SessionEnded();
+    }
+    if (!response.ok) throw new Error(`Could not get a sync token (HTTP ${response.status}).`);
+    const body = await response.json();
+    return {
+      endpoint: body.endpoint ?? body.powersync_url,
+      token: body.token,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : undefined,
+    };
+  }
+
+  /**
+   * Sends the queue one client transaction at a time, in order. `success` and
+   * `fatal_error` (refused for good: the server recorded why in upload_rejections) both
+   * complete the transaction; anything else throws, and the SDK retries it later.
+   */
+  async uploadData(database) {
+    for (;;) {
+      const transaction = await database.getNextCrudTransaction();
+      if (!transaction) return;
+      const payload = { transactions: [{ crud: transaction.crud.map((entry) => entry.toJSON()) }] };
+      const response = await fetch('/api/data', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(payload),
+        cache: 'no-store',
+      });
+      if (response.status === 401) {
+        this.hooks.onSessionEnded();
+        throw new SessionEnded();
+      }
+      if (!response.ok) throw new Error(`Upload failed (HTTP ${response.status}); will retry.`);
+      const body = await response.json();
+      const status = body?.results?.[0]?.status;
+      if (status === 'success' || status === 'fatal_error') {
+        await transaction.complete();
+      } else {
+        throw new Error(`Upload not applied (${status ?? 'no result'}); will retry.`);
+      }
+    }
+  }
+}
+
+/** One database file per user, so two people sharing a browser never see each other's notes. */
+export function openDatabase(userId) {
+  return new PowerSyncDatabase({
+    schema,
+    database: { dbFilename: `notebox-${userId}.sqlite` },
+  });
+}
+
+export function connect(database, connector) {
+  return database.connect(connector, { connectionMethod: SyncStreamConnectionMethod.HTTP });
+}

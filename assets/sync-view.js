@@ -1,0 +1,218 @@
+// The always-visible sync status, and the banner for changes the server refused.
+
+import { h, icon, replace } from './dom.js';
+import { fullTime, parseTime, plural, relativeTime, uuid } from './format.js';
+
+/**
+ * Status pill: state (connecting / online / offline / problem), changes waiting to upload,
+ * last synced time and the SDK's error. Click for the details.
+ */
+export function createSyncStatus(db, signal) {
+  const dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+  const label = h('span', { class: 'sync-label' });
+  const detail = h('span', { class: 'sync-detail' });
+  const button = h(
+    'button',
+    { class: 'sync-pill', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'sync-panel' },
+    dot,
+    h('span', { class: 'sync-text' }, label, detail),
+  );
+  const rows = h('dl', { class: 'sync-facts' });
+  const panel = h('div', { class: 'sync-panel', id: 'sync-panel', hidden: true }, rows);
+  const live = h('span', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  const element = h('div', { class: 'sync', dataset: { state: 'connecting' } }, button, panel, live);
+
+  let waiting = 0;
+  let lastAnnounced = '';
+
+  button.addEventListener('click', () => setOpen(panel.hidden));
+  document.addEventListener(
+    'click',
+    (event) => {
+      if (!element.contains(event.target)) setOpen(false);
+    },
+    { signal },
+  );
+  element.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !panel.hidden) {
+      setOpen(false);
+      button.focus();
+    }
+  });
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+  }
+
+  function describe() {
+    const status = db.currentStatus;
+    const flow = status.dataFlowStatus ?? {};
+    const error = flow.downloadError ?? flow.uploadError ?? null;
+    const online = navigator.onLine !== false;
+    let state;
+    let text;
+    if (status.connected) {
+      state = error ? 'problem' : flow.uploading || waiting > 0 ? 'uploading' : 'online';
+      text = state === 'problem' ? 'Sync problem' : state === 'uploading' ? 'Saving to server' : 'Synced';
+    } else if (status.connecting && online) {
+      state = 'connecting';
+      text = 'Connecting…';
+    } else {
+      state = online && error ? 'problem' : 'offline';
+      text = state === 'problem' ? 'Sync problem' : 'Offline';
+    }
+    const last = status.lastSyncedAt ?? null;
+    const parts = [];
+    if (waiting > 0) parts.push(`${plural(waiting, 'change')} waiting`);
+    else if (last && state !== 'connecting') parts.push(relativeTime(last));
+    return { state, text, detail: parts.join(' · '), last, error, status };
+  }
+
+  function render() {
+    const info = describe();
+    element.dataset.state = info.state;
+    label.textContent = info.text;
+    detail.textContent = info.detail;
+    detail.hidden = !info.detail;
+    button.title = info.error ? `${info.text}: ${info.error.message}` : info.text;
+    replace(
+      rows,
+      fact('Connection', info.status.connected ? 'Online' : info.status.connecting ? 'Connecting' : 'Offline'),
+      fact('Waiting to upload', waiting === 0 ? 'Nothing' : plural(waiting, 'change')),
+      fact('Last synced', info.last ? `${relativeTime(info.last)} (${fullTime(info.last)})` : 'Not yet'),
+      info.error ? fact('Error', info.error.message, 'error') : null,
+    );
+    const announce = `${info.text}${info.detail && waiting ? `, ${info.detail}` : ''}`;
+    if (announce !== lastAnnounced) {
+      live.textContent = announce;
+      lastAnnounced = announce;
+    }
+  }
+
+  async function refreshWaiting() {
+    try {
+      const stats = await db.getUploadQueueStats();
+      if (stats.count !== waiting) {
+        waiting = stats.count;
+        render();
+      }
+    } catch {
+      // The database is closing (logout); nothing to show.
+    }
+  }
+
+  const dispose = db.registerListener({
+    statusChanged: () => {
+      render();
+      refreshWaiting();
+    },
+  });
+  // The queue count has no change event of its own: ask after writes and every few seconds.
+  const timer = setInterval(() => {
+    refreshWaiting();
+    render();
+  }, 3000);
+  for (const name of ['online', 'offline']) window.addEventListener(name, render, { signal });
+  signal.addEventListener('abort', () => {
+    dispose();
+    clearInterval(timer);
+  });
+  render();
+  refreshWaiting();
+
+  return { element, refreshWaiting, waiting: () => waiting };
+}
+
+function fact(name, value, kind = '') {
+  return [h('dt', {}, name), h('dd', { class: kind }, value)];
+}
+
+const OPS = { PUT: 'saving', PATCH: 'editing', DELETE: 'deleting' };
+
+/** Lists refused changes (rows of upload_rejections the user has not dismissed). */
+export function createRejectionsBanner(db, signal, { onOpenNote }) {
+  const element = h('section', {
+    class: 'banner',
+    role: 'region',
+    'aria-label': 'Changes the server refused',
+    hidden: true,
+  });
+  let shown = [];
+
+  db.watch(
+    `SELECT r.id, r.table_name, r.row_id, r.op, r.code, r.message, r.data, r.created_at,
+            n.title AS note_title, n.id AS note_id
+       FROM upload_rejections r
+       LEFT JOIN notes n ON n.id = r.row_id
+      WHERE r.id NOT IN (SELECT rejection_id FROM dismissed_rejections)
+      ORDER BY r.created_at DESC`,
+    [],
+    { onResult: (result) => render(result.rows?._array ?? []), onError: (e) => console.error(e) },
+    { signal, throttleMs: 50 },
+  );
+
+  function render(rows) {
+    shown = rows;
+    element.hidden = rows.length === 0;
+    if (rows.length === 0) return element.replaceChildren();
+    const heading =
+      rows.length === 1 ? 'A change was not saved' : `${rows.length} changes were not saved`;
+    const items = rows.slice(0, 5).map((row) => h('li', {}, describeRejection(row, onOpenNote)));
+    const more = rows.length > 5 ? h('li', { class: 'muted' }, `and ${rows.length - 5} more`) : null;
+    replace(
+      element,
+      icon('alert', 'banner-icon'),
+      h(
+        'div',
+        { class: 'banner-body' },
+        h('h2', {}, heading),
+        h('ul', {}, items, more),
+      ),
+      h('button', { class: 'button ghost banner-dismiss', type: 'button', onclick: dismiss }, 'Dismiss'),
+    );
+  }
+
+  async function dismiss() {
+    const ids = shown.map((row) => row.id);
+    await db.writeTransaction(async (tx) => {
+      for (const id of ids) {
+        await tx.execute('INSERT INTO dismissed_rejections (id, rejection_id) VALUES (?, ?)', [uuid(), id]);
+      }
+    });
+  }
+
+  return { element };
+}
+
+function describeRejection(row, onOpenNote) {
+  let data = {};
+  try {
+    data = row.data ? JSON.parse(row.data) : {};
+  } catch {
+    data = {};
+  }
+  const title = (row.note_title ?? data.title ?? '').trim();
+  const what = row.table_name === 'notes' ? 'note' : `${row.table_name} row`;
+  const name = title ? `“${title}”` : `an untitled ${what}`;
+  const when = relativeTime(parseTime(row.created_at));
+  const reason = `${row.message}${row.code ? ` (${row.code})` : ''}`;
+  const target = row.note_id
+    ? h('a', {
+        href: `/notes/${row.note_id}`,
+        onclick: (event) => {
+          event.preventDefault();
+          onOpenNote(row.note_id);
+        },
+      }, name)
+    : h('strong', {}, name);
+  return [
+    'Your change ',
+    OPS[row.op] ? `(${OPS[row.op]}) ` : '',
+    'to ',
+    target,
+    ' was refused: ',
+    h('span', { class: 'reason' }, reason),
+    when ? h('span', { class: 'muted' }, ` · ${when}`) : null,
+  ];
+}

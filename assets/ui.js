@@ -1,0 +1,72 @@
+// Toasts (with an optional action, e.g. Undo) and a confirmation dialog.
+
+import { h, icon } from './dom.js';
+
+/** One toast at a time, announced politely; the action stays reachable by keyboard. */
+export function createToaster(region) {
+  let timer = null;
+  let current = null;
+
+  function dismiss() {
+    clearTimeout(timer);
+    current?.remove();
+    current = null;
+  }
+
+  function show(message, { action, onAction, duration = 8000 } = {}) {
+    dismiss();
+    const buttons = [];
+    if (action) {
+      buttons.push(
+        h('button', {
+          class: 'button ghost toast-action',
+          type: 'button',
+          onclick: () => {
+            dismiss();
+            onAction();
+          },
+        }, action),
+      );
+    }
+    buttons.push(
+      h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Dismiss', onclick: dismiss }, icon('close')),
+    );
+    current = h('div', { class: 'toast', role: 'status' }, h('span', { class: 'toast-text' }, message), ...buttons);
+    region.append(current);
+    timer = setTimeout(dismiss, duration);
+    return { dismiss };
+  }
+
+  return { show, dismiss };
+}
+
+/**
+ * Asks a yes/no question in a modal <dialog>. Resolves true when confirmed.
+ * @param {{title: string, body: string, confirm: string, danger?: boolean}} options
+ */
+export function confirmDialog({ title, body, confirm, danger = false }) {
+  return new Promise((resolve) => {
+    const cancelButton = h('button', { class: 'button', type: 'button', value: 'cancel' }, 'Cancel');
+    const okButton = h('button', { class: `button ${danger ? 'danger' : 'primary'}`, type: 'button' }, confirm);
+    const dialog = h(
+      'dialog',
+      { class: 'dialog', 'aria-labelledby': 'dialog-title', 'aria-describedby': 'dialog-body' },
+      h('h2', { id: 'dialog-title' }, title),
+      h('p', { id: 'dialog-body' }, body),
+      h('div', { class: 'dialog-actions' }, cancelButton, okButton),
+    );
+    let answer = false;
+    cancelButton.addEventListener('click', () => dialog.close());
+    okButton.addEventListener('click', () => {
+      answer = true;
+      dialog.close();
+    });
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancelButton.focus();
+  });
+}
