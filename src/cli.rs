@@ -184,6 +184,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         tracing::info!(%kid, "created the first token signing key");
     }
     tokio::spawn(purge_sessions_hourly(pool.clone()));
+    let state = AppState::new(config, pool.clone());
+    state.upload.schema(&state).await?; // a wrong [upload.tables] fails here, not on the first upload
+    let config = state.config.clone();
     let listener = TcpListener::bind(config.server.bind)
         .await
         .with_context(|| {
@@ -202,7 +205,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         env!("CARGO_PKG_VERSION"),
         config.server.public_url
     );
-    let router = http::router(AppState::new(config, pool.clone()));
+    let router = http::router(state);
     http::serve(listener, router, http::shutdown_signal(), grace).await?;
     pool.close().await;
     tracing::info!("stopped");

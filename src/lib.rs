@@ -7,4 +7,5 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod telemetry;
+pub mod upload;
 pub mod web;

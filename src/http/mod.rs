@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthState};
 use crate::config::Config;
+use crate::upload::{self, UploadState};
 
 pub use error::{ApiError, is_transient};
 pub use json::Json;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub auth: Arc<AuthState>,
+    pub upload: Arc<UploadState>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             config: Arc::new(config),
             pool,
             auth: Arc::default(),
+            upload: Arc::default(),
         }
     }
 }
@@ -47,6 +50,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::api_routes())
+        .merge(upload::routes())
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -111,6 +111,7 @@ pub async fn get(app: &Router, path: &str) -> TestResponse {
 pub struct SlotChanges {
     pub relations: Vec<String>,
     pub inserts: usize,
+    pub updates: usize,
     pub raw: Vec<u8>,
 }
 
@@ -137,6 +138,7 @@ pub async fn slot_changes(pool: &PgPool, slot: &str) -> SlotChanges {
                 }
             }
             Some(b'I') => changes.inserts += 1,
+            Some(b'U') => changes.updates += 1,
             _ => {}
         }
         changes.raw.extend_from_slice(&message);
@@ -157,6 +159,7 @@ pub async fn slot_changes_until(
         let more = slot_changes(pool, slot).await;
         all.relations.extend(more.relations);
         all.inserts += more.inserts;
+        all.updates += more.updates;
         all.raw.extend(more.raw);
         if done(&all) || std::time::Instant::now() > deadline {
             return all;

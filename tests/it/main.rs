@@ -6,3 +6,4 @@ mod binary;
 mod db_setup;
 mod health;
 mod helpers;
+mod upload;

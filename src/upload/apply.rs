@@ -1,0 +1,373 @@
+//! Applies one client transaction as one Postgres transaction.
+//!
+//! Fast path: consecutive entries of the same table and op become one multi-row statement
+//! whose rows travel as a single jsonb parameter, so Postgres coerces every value to its
+//! column type (`jsonb_populate_recordset`) and a 100-op transaction costs three round
+//! trips. Ownership is part of every statement's WHERE clause, so another user's row is
+//! never touched; rows a statement did not return tell us which entries were refused.
+//! When a multi-row statement fails, the transaction is replayed entry by entry (and
+//! rolled back) to name the entry at fault.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::request::{ClientTransaction, Entry, Op};
+use super::schema::{Column, Table, UploadSchema, quote};
+use crate::http::is_transient;
+
+/// Why a client transaction was refused for good: it will never apply as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Index of the entry at fault within its transaction.
+    pub entry: usize,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Applied,
+    Rejected(Rejection),
+}
+
+/// A failure after which the same request may succeed (or a bug): nothing was committed.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Retryable(#[from] pub sqlx::Error);
+
+/// An entry checked against the schema, with its id in canonical form.
+struct Checked<'a> {
+    table: &'a Table,
+    op: Op,
+    id: String,
+    /// Writable columns and their values (`id` and the owner column removed).
+    data: Map<String, Value>,
+}
+
+/// Entries that run as one statement.
+struct Group<'a> {
+    table: &'a Table,
+    op: Op,
+    entries: Vec<usize>,
+}
+
+pub async fn apply(
+    conn: &mut PgConnection,
+    schema: &UploadSchema,
+    owner: Uuid,
+    transaction: &ClientTransaction,
+) -> Result<Outcome, Retryable> {
+    let checked = match check(schema, owner, &transaction.entries) {
+        Ok(checked) => checked,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
+    let groups = group(&checked);
+    match run(conn, owner, &checked, &groups).await? {
+        None => Ok(Outcome::Applied),
+        Some(rejection) if groups.len() == checked.len() => Ok(Outcome::Rejected(rejection)),
+        // A multi-row statement failed: find the entry at fault, one statement each.
+        Some(first) => {
+            let single: Vec<Group> = (0..checked.len())
+                .map(|i| Group {
+                    table: checked[i].table,
+                    op: checked[i].op,
+                    entries: vec![i],
+                })
+                .collect();
+            Ok(match run(conn, owner, &checked, &single).await? {
+                Some(rejection) => Outcome::Rejected(rejection),
+                None => {
+                    tracing::warn!(
+                        ?first,
+                        "a grouped statement failed but its entries applied one by one"
+                    );
+                    Outcome::Applied
+                }
+            })
+        }
+    }
+}
+
+/// Refusals that need no database: unknown table or column, bad id, foreign owner.
+fn check<'a>(
+    schema: &'a UploadSchema,
+    owner: Uuid,
+    entries: &[Entry],
+) -> Result<Vec<Checked<'a>>, Rejection> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let refuse = |code: &str, message: String| Rejection { entry: index, code: code.into(), message };
+            let table = schema.tables.get(&entry.table).ok_or_else(|| {
+                refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", entry.table))
+            })?;
+            let id = canonical(&table.id, &entry.id)
+                .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", entry.id, table.id.sql_type)))?;
+            let mut data = Map::new();
+            for (column, value) in &entry.data {
+                if column == &table.owner.name {
+                    let given = value.as_str().and_then(|v| canonical(&table.owner, v));
+                    if given.as_deref() != Some(owner.hyphenated().to_string().as_str()) {
+                        return Err(refuse(
+                            "OWNER_MISMATCH",
+                            format!("{column} must be your own user id; rows are always written as their owner"),
+                        ));
+                    }
+                } else if column == "id" {
+                    if value.as_str().and_then(|v| canonical(&table.id, v)).as_deref() != Some(id.as_str()) {
+                        return Err(refuse("ID_MISMATCH", "data.id differs from the entry's id".into()));
+                    }
+                } else if table.writable_column(column).is_some() {
+                    data.insert(column.clone(), value.clone());
+                } else {
+                    return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {column:?}", table.name)));
+                }
+            }
+            Ok(Checked { table, op: entry.op, id, data })
+        })
+        .collect()
+}
+
+/// Ids are compared as Postgres prints them: uuids lowercase and hyphenated.
+fn canonical(column: &Column, value: &str) -> Option<String> {
+    if column.sql_type == "uuid" {
+        Uuid::parse_str(value)
+            .ok()
+            .map(|u| u.hyphenated().to_string())
+    } else {
+        Some(value.to_owned())
+    }
+}
+
+/// Consecutive entries with the same table and op (and for PATCH the same columns) share
+/// a statement, unless an id repeats: one statement may not touch a row twice.
+fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut ids: HashSet<&str> = HashSet::new();
+    for (index, entry) in checked.iter().enumerate() {
+        let joins = groups.last().is_some_and(|g| {
+            let first = &checked[g.entries[0]];
+            g.table.name == entry.table.name
+                && g.op == entry.op
+                && (entry.op != Op::Patch || first.data.keys().eq(entry.data.keys()))
+                && !ids.contains(entry.id.as_str())
+        });
+        if !joins {
+            groups.push(Group {
+                table: entry.table,
+                op: entry.op,
+                entries: Vec::new(),
+            });
+            ids.clear();
+        }
+        ids.insert(&entry.id);
+        groups.last_mut().expect("pushed above").entries.push(index);
+    }
+    groups
+}
+
+/// Runs the groups in one transaction: commits and returns None, or rolls back and says
+/// which entry was refused.
+async fn run(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    groups: &[Group<'_>],
+) -> Result<Option<Rejection>, Retryable> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    for group in groups {
+        match run_group(&mut tx, owner, checked, group).await {
+            Ok(None) => {}
+            Ok(Some(rejection)) => return Ok(Some(rejection)), // dropping tx rolls back
+            Err(error) => {
+                return match permanent(&error) {
+                    Some((code, message)) => Ok(Some(Rejection {
+                        entry: group.entries[0],
+                        code,
+                        message,
+                    })),
+                    None => Err(error.into()),
+                };
+            }
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(None),
+        Err(error) => match permanent(&error) {
+            // A deferred constraint fails at COMMIT: blame the last entry.
+            Some((code, message)) => Ok(Some(Rejection {
+                entry: checked.len() - 1,
+                code,
+                message,
+            })),
+            None => Err(error.into()),
+        },
+    }
+}
+
+/// Data errors (classes 21, 22, 23, 42, and trigger exceptions P0) will fail the same way
+/// every time; everything else may pass on a retry.
+fn permanent(error: &sqlx::Error) -> Option<(String, String)> {
+    let db = error.as_database_error()?;
+    let code = db.code()?.into_owned();
+    let data_error = ["21", "22", "23", "42", "P0"]
+        .iter()
+        .any(|class| code.starts_with(class));
+    (data_error && !is_transient(error)).then(|| (code, db.message().to_owned()))
+}
+
+async fn run_group(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    group: &Group<'_>,
+) -> Result<Option<Rejection>, sqlx::Error> {
+    let table = group.table;
+    let owner_text = owner.hyphenated().to_string();
+    let ids: Vec<&str> = group
+        .entries
+        .iter()
+        .map(|&i| checked[i].id.as_str())
+        .collect();
+    let rows = || -> Value {
+        Value::Array(
+            group
+                .entries
+                .iter()
+                .map(|&i| {
+                    let mut row = checked[i].data.clone();
+                    row.insert(table.id.name.clone(), Value::String(checked[i].id.clone()));
+                    Value::Object(row)
+                })
+                .collect(),
+        )
+    };
+    let touched: Vec<String> = match group.op {
+        Op::Put => {
+            sqlx::query_scalar(&put_sql(table))
+                .bind(rows())
+                .bind(&owner_text)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Op::Patch => {
+            let columns: Vec<&str> = checked[group.entries[0]]
+                .data
+                .keys()
+                .map(String::as_str)
+                .collect();
+            if columns.is_empty() {
+                return Ok(None); // an empty PATCH changes nothing
+            }
+            sqlx::query_scalar(&patch_sql(table, &columns))
+                .bind(rows())
+                .bind(&owner_text)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Op::Delete => {
+            sqlx::query_scalar(&delete_sql(table))
+                .bind(&ids)
+                .bind(&owner_text)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    if touched.len() == ids.len() {
+        return Ok(None);
+    }
+    // Untouched ids are missing (fine for PATCH/DELETE) or someone else's (refused).
+    let untouched: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !touched.iter().any(|t| t == id))
+        .collect();
+    let foreign: Vec<String> = if group.op == Op::Put {
+        untouched.iter().map(|id| id.to_string()).collect()
+    } else {
+        let sql = format!(
+            "select {id}::text from {t} where {id} = any($1::text[]::{ty}[])",
+            id = quote(&table.id.name),
+            t = table.quoted,
+            ty = table.id.sql_type
+        );
+        sqlx::query_scalar(&sql)
+            .bind(&untouched)
+            .fetch_all(&mut *conn)
+            .await?
+    };
+    Ok(group
+        .entries
+        .iter()
+        .copied()
+        .find(|&i| foreign.contains(&checked[i].id))
+        .map(|entry| Rejection {
+            entry,
+            code: "NOT_OWNER".into(),
+            message: format!("this {} row belongs to another user", table.name),
+        }))
+}
+
+/// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
+/// always the caller, and an existing row of another owner is left alone (not returned).
+fn put_sql(table: &Table) -> String {
+    let id = quote(&table.id.name);
+    let owner = quote(&table.owner.name);
+    let mut columns = vec![id.clone(), owner.clone()];
+    let mut values = vec![
+        format!("r.{id}"),
+        format!("$2::text::{}", table.owner.sql_type),
+    ];
+    let mut updates = Vec::new();
+    for column in &table.writable {
+        let name = quote(&column.name);
+        values.push(match &column.default {
+            Some(default) => format!("coalesce(r.{name}, {default})"),
+            None => format!("r.{name}"),
+        });
+        updates.push(format!("{name} = excluded.{name}"));
+        columns.push(name);
+    }
+    if updates.is_empty() {
+        updates.push(format!("{owner} = excluded.{owner}"));
+    }
+    format!(
+        "insert into {t} ({columns}) select {values} from jsonb_populate_recordset(null::{t}, $1) as r \
+         on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner} returning {t}.{id}::text",
+        t = table.quoted,
+        columns = columns.join(", "),
+        values = values.join(", "),
+        updates = updates.join(", "),
+    )
+}
+
+fn patch_sql(table: &Table, columns: &[&str]) -> String {
+    let id = quote(&table.id.name);
+    let sets: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{q} = r.{q}", q = quote(c)))
+        .collect();
+    format!(
+        "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
+         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} returning {t}.{id}::text",
+        t = table.quoted,
+        sets = sets.join(", "),
+        owner = quote(&table.owner.name),
+        owner_type = table.owner.sql_type,
+    )
+}
+
+fn delete_sql(table: &Table) -> String {
+    format!(
+        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} returning {id}::text",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        owner = quote(&table.owner.name),
+        owner_type = table.owner.sql_type,
+    )
+}

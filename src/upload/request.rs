@@ -1,0 +1,265 @@
+//! The upload request shapes PowerSync connectors send (powersync.md §3), parsed into
+//! client transactions. Anything malformed is a protocol error (400), never a data error.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Which request shape was used: it decides how results are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `{"batch":[…]}` / `{"operations":[…]}`: 200 when all handled, 503 to retry.
+    Batch,
+    /// `{"transactions":[{"crud":[…]}]}`: always 200, one result per transaction.
+    Transactions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Put => "PUT",
+            Op::Patch => "PATCH",
+            Op::Delete => "DELETE",
+        }
+    }
+}
+
+/// One queued change, whichever spelling the client used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub op_id: Option<Value>,
+    pub op: Op,
+    pub table: String,
+    pub id: String,
+    pub data: Map<String, Value>,
+}
+
+/// Changes the client made in one local transaction: applied all-or-nothing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientTransaction {
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    batch: Option<Vec<Value>>,
+    operations: Option<Vec<Value>>,
+    transactions: Option<Vec<TransactionShape>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TransactionShape {
+    crud: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawEntry {
+    #[serde(alias = "clientId", alias = "client_id")]
+    op_id: Option<Value>,
+    op: String,
+    #[serde(alias = "table")]
+    #[serde(rename = "type")]
+    table: String,
+    id: Value,
+    #[serde(alias = "opData", alias = "op_data")]
+    data: Option<Value>,
+    #[serde(alias = "transactionId", alias = "transaction_id")]
+    tx_id: Option<Value>,
+}
+
+/// Parses a request body into its format and ordered client transactions.
+pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => format!(
+            "the body must be {{\"batch\":[…]}}, {{\"operations\":[…]}} or {{\"transactions\":[{{\"crud\":[…]}}]}}: {e}"
+        ),
+        _ => format!("the body is not valid JSON: {e}"),
+    })?;
+    match (envelope.batch, envelope.operations, envelope.transactions) {
+        (Some(entries), None, None) | (None, Some(entries), None) => {
+            Ok((Format::Batch, group_by_tx_id(parse_entries(entries)?)))
+        }
+        (None, None, Some(transactions)) => {
+            let transactions = transactions
+                .into_iter()
+                .map(|t| {
+                    Ok(ClientTransaction {
+                        entries: parse_entries(t.crud)?.into_iter().map(|(_, e)| e).collect(),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok((Format::Transactions, transactions))
+        }
+        (None, None, None) => {
+            Err("the body must have one of \"batch\", \"operations\" or \"transactions\"".into())
+        }
+        _ => Err(
+            "the body must have only one of \"batch\", \"operations\" or \"transactions\"".into(),
+        ),
+    }
+}
+
+/// Consecutive entries with the same transaction id form one client transaction; an
+/// entry without one is a transaction of its own.
+fn group_by_tx_id(entries: Vec<(Option<Value>, Entry)>) -> Vec<ClientTransaction> {
+    let mut transactions: Vec<ClientTransaction> = Vec::new();
+    let mut current: Option<Value> = None;
+    for (tx_id, entry) in entries {
+        let continues = tx_id.is_some() && tx_id == current && !transactions.is_empty();
+        if !continues {
+            transactions.push(ClientTransaction::default());
+        }
+        current = tx_id;
+        transactions
+            .last_mut()
+            .expect("pushed above")
+            .entries
+            .push(entry);
+    }
+    transactions
+}
+
+fn parse_entries(values: Vec<Value>) -> Result<Vec<(Option<Value>, Entry)>, String> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| parse_entry(index, value))
+        .collect()
+}
+
+fn parse_entry(index: usize, value: Value) -> Result<(Option<Value>, Entry), String> {
+    let raw: RawEntry = serde_json::from_value(value).map_err(|e| format!("entry {index}: {e}"))?;
+    let op = match raw.op.to_ascii_uppercase().as_str() {
+        "PUT" => Op::Put,
+        "PATCH" => Op::Patch,
+        "DELETE" => Op::Delete,
+        other => {
+            return Err(format!(
+                "entry {index}: unknown op {other:?}; expected PUT, PATCH or DELETE"
+            ));
+        }
+    };
+    let id = match raw.id {
+        Value::String(id) => id,
+        Value::Number(n) => n.to_string(),
+        other => return Err(format!("entry {index}: id must be a string, not {other}")),
+    };
+    let data = match raw.data {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        // Some connectors send the row data as a JSON string.
+        Some(Value::String(text)) => match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(format!("entry {index}: data must be an object")),
+        },
+        Some(_) => return Err(format!("entry {index}: data must be an object")),
+    };
+    Ok((
+        raw.tx_id,
+        Entry {
+            op_id: raw.op_id,
+            op,
+            table: raw.table,
+            id,
+            data,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(value: Value) -> Vec<u8> {
+        value.to_string().into_bytes()
+    }
+
+    #[test]
+    fn batch_groups_consecutive_tx_ids() {
+        let (format, txs) = parse(&body(json!({"batch": [
+            {"op_id": 1, "op": "PUT", "type": "notes", "id": "a", "tx_id": 1, "data": {"title": "x"}},
+            {"op_id": 2, "op": "PATCH", "type": "notes", "id": "a", "tx_id": 1, "data": {"title": "y"}},
+            {"op_id": 3, "op": "DELETE", "type": "notes", "id": "b", "tx_id": 2},
+            {"op_id": 4, "op": "DELETE", "type": "notes", "id": "c"},
+            {"op_id": 5, "op": "DELETE", "type": "notes", "id": "d"},
+        ]})))
+        .unwrap();
+        assert_eq!(format, Format::Batch);
+        let sizes: Vec<usize> = txs.iter().map(|t| t.entries.len()).collect();
+        assert_eq!(sizes, [2, 1, 1, 1]);
+        assert_eq!(txs[0].entries[1].data["title"], "y");
+    }
+
+    #[test]
+    fn both_spellings_are_accepted() {
+        let (_, txs) = parse(&body(json!({"operations": [
+            {"clientId": 7, "op": "put", "table": "notes", "id": "a", "transactionId": 3, "opData": {"title": "x"}},
+            {"clientId": 8, "op": "PATCH", "table": "notes", "id": "a", "transaction_id": 3, "op_data": {"body": "b"}},
+        ]})))
+        .unwrap();
+        assert_eq!(txs.len(), 1);
+        let entries = &txs[0].entries;
+        assert_eq!(
+            (
+                entries[0].op,
+                entries[0].table.as_str(),
+                entries[0].op_id.clone()
+            ),
+            (Op::Put, "notes", Some(json!(7)))
+        );
+        assert_eq!(entries[1].data["body"], "b");
+    }
+
+    #[test]
+    fn transactions_keep_their_grouping() {
+        let (format, txs) = parse(&body(json!({"transactions": [
+            {"crud": [{"op": "PUT", "type": "notes", "id": "a", "data": {}}, {"op": "PUT", "type": "notes", "id": "b", "data": {}}]},
+            {"crud": [{"op": "DELETE", "type": "notes", "id": "a"}]},
+        ]})))
+        .unwrap();
+        assert_eq!(format, Format::Transactions);
+        assert_eq!(
+            txs.iter().map(|t| t.entries.len()).collect::<Vec<_>>(),
+            [2, 1]
+        );
+    }
+
+    #[test]
+    fn protocol_errors_say_what_is_wrong() {
+        let cases = [
+            (&b"{not json"[..], "not valid JSON"),
+            (br#"{"rows": []}"#, "batch"),
+            (br#"{"batch": [], "transactions": []}"#, "only one"),
+            (
+                br#"{"batch": [{"op": "UPSERT", "type": "notes", "id": "a"}]}"#,
+                "unknown op",
+            ),
+            (br#"{"batch": [{"op": "PUT", "id": "a"}]}"#, "type"),
+            (
+                br#"{"batch": [{"op": "PUT", "type": "notes", "id": {"x": 1}}]}"#,
+                "id must be a string",
+            ),
+            (
+                br#"{"batch": [{"op": "PUT", "type": "notes", "id": "a", "data": [1]}]}"#,
+                "data must be an object",
+            ),
+            (br#"{"batch": {"op": "PUT"}}"#, "batch"),
+        ];
+        for (input, expected) in cases {
+            let error = parse(input).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "{error} should mention {expected}"
+            );
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! What clients may write: the tables listed in `[upload.tables]`, introspected from
+//! Postgres. Every identifier that reaches SQL comes from here, quoted, never from a request.
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+
+use crate::config::UploadConfig;
+
+/// A column as Postgres describes it.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    /// `format_type()` text, e.g. `uuid`, `timestamp with time zone`.
+    pub sql_type: String,
+    /// The column default, as Postgres prints it (`now()`, `''::text`).
+    pub default: Option<String>,
+}
+
+/// One uploadable table and the SQL fragments built from its catalog entry.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub quoted: String,
+    pub id: Column,
+    pub owner: Column,
+    /// Columns a client may write: all but `id`, the owner column and generated columns.
+    pub writable: Vec<Column>,
+}
+
+impl Table {
+    pub fn writable_column(&self, name: &str) -> Option<&Column> {
+        self.writable.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UploadSchema {
+    pub tables: BTreeMap<String, Table>,
+}
+
+/// Quotes an identifier for SQL (double quotes, inner quotes doubled).
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+impl UploadSchema {
+    /// Reads every configured table from `public`; an error names what the config gets wrong.
+    pub async fn load(pool: &PgPool, config: &UploadConfig) -> anyhow::Result<Self> {
+        let mut tables = BTreeMap::new();
+        for (name, table) in &config.tables {
+            let rows: Vec<(String, String, Option<String>, bool)> = sqlx::query_as(
+                "select a.attname::text, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),
+                        a.attgenerated <> ''
+                 from pg_attribute a
+                 join pg_class c on c.oid = a.attrelid
+                 join pg_namespace n on n.oid = c.relnamespace
+                 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+                 where n.nspname = 'public' and c.relname = $1 and c.relkind in ('r', 'p')
+                   and a.attnum > 0 and not a.attisdropped
+                 order by a.attnum",
+            )
+            .bind(name)
+            .fetch_all(pool)
+            .await?;
+            if rows.is_empty() {
+                anyhow::bail!(
+                    "upload.tables.{name}: there is no table public.{name}; remove it from [upload.tables] or create it"
+                );
+            }
+            let columns: Vec<(Column, bool)> = rows
+                .into_iter()
+                .map(|(name, sql_type, default, generated)| {
+                    (
+                        Column {
+                            name,
+                            sql_type,
+                            default,
+                        },
+                        generated,
+                    )
+                })
+                .collect();
+            let find = |wanted: &str| {
+                columns
+                    .iter()
+                    .find(|(c, _)| c.name == wanted)
+                    .map(|(c, _)| c.clone())
+            };
+            let id = find("id").ok_or_else(|| {
+                anyhow::anyhow!("upload.tables.{name}: table public.{name} has no \"id\" column, which PowerSync requires")
+            })?;
+            let owner = find(&table.owner_column).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "upload.tables.{name}.owner_column: table public.{name} has no column {:?}",
+                    table.owner_column
+                )
+            })?;
+            let writable = columns
+                .iter()
+                .filter(|(c, generated)| !generated && c.name != "id" && c.name != owner.name)
+                .map(|(c, _)| c.clone())
+                .collect();
+            tables.insert(
+                name.clone(),
+                Table {
+                    name: name.clone(),
+                    quoted: quote(name),
+                    id,
+                    owner,
+                    writable,
+                },
+            );
+        }
+        Ok(Self { tables })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quote_doubles_inner_quotes() {
+        assert_eq!(quote("notes"), "\"notes\"");
+        assert_eq!(
+            quote("a\"; drop table x; --"),
+            "\"a\"\"; drop table x; --\""
+        );
+    }
+}
