@@ -381,8 +381,8 @@ export async function startNotes(root, user, hooks) {
         if (mine.signal.aborted || current?.id !== id) return;
         const row = result.rows?._array?.[0];
         if (!row) {
-          if (!deleting.has(id)) toaster.show('This note was deleted on another device.');
           current = null;
+          if (!deleting.has(id)) explainDisappearance(id);
           return navigate(null, { replace: true });
         }
         current = row;
@@ -390,6 +390,16 @@ export async function startNotes(root, user, hooks) {
       },
       onError: (e) => console.error(e),
     }, { signal: mine.signal, throttleMs: 30 });
+  }
+
+  /** The open note vanished: refused by the server (see the banner), or deleted elsewhere. */
+  async function explainDisappearance(id) {
+    const refused = await db.getOptional('SELECT 1 FROM upload_rejections WHERE row_id = ?', [id]);
+    toaster.show(
+      refused
+        ? 'The server refused this note, so it was removed from this device.'
+        : 'This note was deleted on another device.',
+    );
   }
 
   /**

@@ -53,14 +53,17 @@ export function createSyncStatus(db, signal) {
     let state;
     let text;
     if (status.connected) {
-      state = error ? 'problem' : flow.uploading || waiting > 0 ? 'uploading' : 'online';
-      text = state === 'problem' ? 'Sync problem' : state === 'uploading' ? 'Saving to server' : 'Synced';
+      // Upload failures are transient by construction (the connector throws only for
+      // those): the SDK retries, so this is a wait, not an alarm.
+      if (flow.uploadError) [state, text] = ['retrying', 'Upload will retry'];
+      else if (flow.uploading || waiting > 0) [state, text] = ['uploading', 'Saving to server'];
+      else [state, text] = ['online', 'Synced'];
     } else if (status.connecting && online) {
-      state = 'connecting';
-      text = 'Connecting…';
+      [state, text] = ['connecting', 'Connecting…'];
+    } else if (online && flow.downloadError) {
+      [state, text] = ['problem', 'Sync problem'];
     } else {
-      state = online && error ? 'problem' : 'offline';
-      text = state === 'problem' ? 'Sync problem' : 'Offline';
+      [state, text] = ['offline', 'Offline'];
     }
     const last = status.lastSyncedAt ?? null;
     const parts = [];
@@ -128,8 +131,6 @@ function fact(name, value, kind = '') {
   return [h('dt', {}, name), h('dd', { class: kind }, value)];
 }
 
-const OPS = { PUT: 'saving', PATCH: 'editing', DELETE: 'deleting' };
-
 /** Lists refused changes (rows of upload_rejections the user has not dismissed). */
 export function createRejectionsBanner(db, signal, { onOpenNote }) {
   const element = h('section', {
@@ -156,19 +157,17 @@ export function createRejectionsBanner(db, signal, { onOpenNote }) {
     shown = rows;
     element.hidden = rows.length === 0;
     if (rows.length === 0) return element.replaceChildren();
+    const groups = groupByRow(rows);
     const heading =
-      rows.length === 1 ? 'A change was not saved' : `${rows.length} changes were not saved`;
-    const items = rows.slice(0, 5).map((row) => h('li', {}, describeRejection(row, onOpenNote)));
-    const more = rows.length > 5 ? h('li', { class: 'muted' }, `and ${rows.length - 5} more`) : null;
+      groups.length === 1
+        ? rows.length === 1 ? 'A change was not saved' : 'Some changes were not saved'
+        : `Changes to ${groups.length} notes were not saved`;
+    const items = groups.slice(0, 5).map((group) => h('li', {}, describeRejection(group, onOpenNote)));
+    const more = groups.length > 5 ? h('li', {}, `and ${groups.length - 5} more`) : null;
     replace(
       element,
       icon('alert', 'banner-icon'),
-      h(
-        'div',
-        { class: 'banner-body' },
-        h('h2', {}, heading),
-        h('ul', {}, items, more),
-      ),
+      h('div', { class: 'banner-body' }, h('h2', {}, heading), h('ul', {}, items, more)),
       h('button', { class: 'button ghost banner-dismiss', type: 'button', onclick: dismiss }, 'Dismiss'),
     );
   }
@@ -185,34 +184,47 @@ export function createRejectionsBanner(db, signal, { onOpenNote }) {
   return { element };
 }
 
-function describeRejection(row, onOpenNote) {
-  let data = {};
-  try {
-    data = row.data ? JSON.parse(row.data) : {};
-  } catch {
-    data = {};
+/** One entry per refused row (a note edited three times while refused is one line). */
+function groupByRow(rows) {
+  const groups = new Map();
+  for (const row of rows) {
+    const key = `${row.table_name}/${row.row_id}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(row);
   }
-  const title = (row.note_title ?? data.title ?? '').trim();
-  const what = row.table_name === 'notes' ? 'note' : `${row.table_name} row`;
+  return [...groups.values()];
+}
+
+function describeRejection(group, onOpenNote) {
+  const [latest] = group;
+  const titles = [latest.note_title, ...group.map((row) => parseData(row.data).title)];
+  const title = (titles.find((t) => typeof t === 'string' && t.trim()) ?? '').trim();
+  const what = latest.table_name === 'notes' ? 'note' : `${latest.table_name} row`;
   const name = title ? `“${title}”` : `an untitled ${what}`;
-  const when = relativeTime(parseTime(row.created_at));
-  const reason = `${row.message}${row.code ? ` (${row.code})` : ''}`;
-  const target = row.note_id
+  const reasons = [...new Set(group.map((row) => `${row.message}${row.code ? ` (${row.code})` : ''}`))];
+  const when = relativeTime(parseTime(latest.created_at));
+  const target = latest.note_id
     ? h('a', {
-        href: `/notes/${row.note_id}`,
+        href: `/notes/${latest.note_id}`,
         onclick: (event) => {
           event.preventDefault();
-          onOpenNote(row.note_id);
+          onOpenNote(latest.note_id);
         },
       }, name)
     : h('strong', {}, name);
   return [
-    'Your change ',
-    OPS[row.op] ? `(${OPS[row.op]}) ` : '',
-    'to ',
+    group.length === 1 ? 'Your change to ' : `Your ${group.length} changes to `,
     target,
-    ' was refused: ',
-    h('span', { class: 'reason' }, reason),
-    when ? h('span', { class: 'muted' }, ` · ${when}`) : null,
+    group.length === 1 ? ' was refused: ' : ' were refused: ',
+    h('span', { class: 'reason' }, reasons.join('; ')),
+    when ? h('span', { class: 'when' }, ` · ${when}`) : null,
   ];
+}
+
+function parseData(data) {
+  try {
+    return (data && JSON.parse(data)) || {};
+  } catch {
+    return {};
+  }
 }
