@@ -7,3 +7,4 @@ mod db_setup;
 mod health;
 mod helpers;
 mod upload;
+mod web;
