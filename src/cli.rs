@@ -43,8 +43,20 @@ pub enum Command {
         #[arg(long)]
         status: bool,
     },
-    /// Check that Postgres is ready for PowerSync; exits 1 if anything is wrong.
-    Check,
+    /// Check that Postgres and the PowerSync service are ready; exits 1 if anything is wrong.
+    Check {
+        /// Only check Postgres (e.g. before PowerSync is started).
+        #[arg(long)]
+        postgres_only: bool,
+    },
+    /// Render the PowerSync service config (powersync.yaml, sync config inline) from this config.
+    PowersyncConfig {
+        /// Write powersync.yaml and sync-config.yaml into this directory instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Exit 0 when this notebox answers GET /healthz (for Docker's HEALTHCHECK).
+    Healthcheck,
     /// Print or validate configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -135,6 +147,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref())?;
+    if let Command::PowersyncConfig { out } = &command {
+        return render_powersync_config(&config, out.as_deref());
+    }
     if let Command::Config(ConfigCommand::Validate) = command {
         print!("{}", config.to_redacted_toml());
         return Ok(ExitCode::SUCCESS);
@@ -148,7 +163,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match command {
             Command::Serve => serve(config).await,
             Command::Migrate { status } => migrate(config, status).await,
-            Command::Check => check(config).await,
+            Command::Check { postgres_only } => check(config, postgres_only).await,
+            Command::Healthcheck => healthcheck(config).await,
+            Command::PowersyncConfig { .. } => unreachable!("handled above"),
             Command::Keys(command) => keys_command(config, command).await,
             Command::User(command) => user_command(config, command).await,
             Command::Token { user } => token_command(config, &user).await,
@@ -243,22 +260,75 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-async fn check(config: Config) -> anyhow::Result<ExitCode> {
+async fn check(config: Config, postgres_only: bool) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
-    let checks = db::preflight(&pool, &config.powersync)
+    let mut checks = db::preflight(&pool, &config.powersync)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    if !postgres_only {
+        checks.extend(crate::powersync::checks(&pool, &config, &reqwest::Client::new()).await);
+    }
     for check in &checks {
         println!("{check}");
     }
     let failures = checks.iter().filter(|c| c.severity != Severity::Ok).count();
     if failures == 0 {
-        println!("Postgres is ready for PowerSync.");
+        println!(
+            "Postgres{} ready for PowerSync.",
+            if postgres_only {
+                " is"
+            } else {
+                " and PowerSync are"
+            }
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("error: {failures} check(s) failed; fix them and run `notebox check` again");
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn render_powersync_config(
+    config: &Config,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let service = crate::powersync::service_config(config);
+    let Some(dir) = out else {
+        print!("{service}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, text) in [
+        ("powersync.yaml", service),
+        ("sync-config.yaml", crate::powersync::sync_config(config)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "PowerSync needs these in its environment: {}",
+        crate::powersync::required_env(config).join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn healthcheck(config: Config) -> anyhow::Result<ExitCode> {
+    let mut address = config.server.bind;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{address}/healthz");
+    let response = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await
+        .with_context(|| format!("notebox does not answer at {url}"))?;
+    if !response.status().is_success() {
+        bail!("{url} answered {}", response.status());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn purge_sessions_hourly(pool: sqlx::PgPool) {

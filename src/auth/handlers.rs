@@ -272,6 +272,7 @@ pub async fn token(
         session.user.id,
     )
     .await?;
+    state.metrics.record_token_issued();
     let url = state
         .config
         .powersync

@@ -42,24 +42,22 @@ pub async fn create(
 }
 
 /// The user of a live session: not expired, not revoked, user not disabled. Refreshes
-/// `last_seen_at` at most once a minute, so reads stay reads.
+/// `last_seen_at` at most once a minute, in the same round trip.
 pub async fn lookup(pool: &PgPool, token: &str) -> Result<Option<User>, sqlx::Error> {
-    let hash = hash_token(token);
-    let user: Option<User> = sqlx::query_as(
-        "select u.id, u.email, u.display_name, u.is_admin, u.created_at, u.disabled_at
-         from sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null",
+    sqlx::query_as(
+        "with live as (
+             select s.token_hash, u.id, u.email, u.display_name, u.is_admin, u.created_at, u.disabled_at
+             from sessions s join users u on u.id = s.user_id
+             where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null
+         ), touched as (
+             update sessions set last_seen_at = now()
+             where token_hash = (select token_hash from live) and last_seen_at < now() - interval '1 minute'
+         )
+         select id, email, display_name, is_admin, created_at, disabled_at from live",
     )
-    .bind(&hash)
+    .bind(hash_token(token))
     .fetch_optional(pool)
-    .await?;
-    if user.is_some() {
-        sqlx::query("update sessions set last_seen_at = now() where token_hash = $1 and last_seen_at < now() - interval '1 minute'")
-            .bind(&hash)
-            .execute(pool)
-            .await?;
-    }
-    Ok(user)
+    .await
 }
 
 pub async fn revoke(pool: &PgPool, token: &str) -> Result<(), sqlx::Error> {

@@ -45,6 +45,7 @@ pub struct ServerConfig {
     pub public_url: Url,
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +54,7 @@ impl Default for ServerConfig {
             bind: ([0, 0, 0, 0], 8080).into(),
             public_url: Url::parse("http://localhost:8080").expect("valid default URL"),
             shutdown_timeout: Duration::from_secs(10),
+            metrics_token: None,
         }
     }
 }
@@ -92,6 +94,8 @@ pub struct PowerSyncConfig {
     pub storage_database: String,
     pub storage_user: String,
     pub storage_password: Option<Secret>,
+    pub jwks_url: Url,
+    pub api_token: Option<Secret>,
 }
 
 impl Default for PowerSyncConfig {
@@ -107,6 +111,9 @@ impl Default for PowerSyncConfig {
             storage_database: "powersync_storage".into(),
             storage_user: "powersync_storage".into(),
             storage_password: None,
+            jwks_url: Url::parse("http://localhost:8080/.well-known/jwks.json")
+                .expect("valid default URL"),
+            api_token: None,
         }
     }
 }
@@ -281,6 +288,7 @@ impl Config {
             ("server.public_url", &self.server.public_url),
             ("powersync.url", &self.powersync.url),
             ("powersync.internal_url", &self.powersync.internal_url),
+            ("powersync.jwks_url", &self.powersync.jwks_url),
         ] {
             if !matches!(url.scheme(), "http" | "https") {
                 problems.push(format!(

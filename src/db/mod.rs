@@ -35,6 +35,9 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout)
+        // No ping before every checkout (a round trip per request): a dead connection
+        // fails on use, and that failure is already classified as transient.
+        .test_before_acquire(false)
         .connect_lazy_with(options))
 }
 

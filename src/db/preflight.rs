@@ -25,7 +25,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &'static str, severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(name: &'static str, severity: Severity, message: impl Into<String>) -> Self {
         Self {
             name,
             severity,

@@ -1,5 +1,6 @@
 //! `/healthz`: the process answers. `/readyz`: it can do its job (database reachable,
-//! migrations applied, publication present); 503 with the reasons otherwise.
+//! migrations applied, publication present); 503 with the reasons otherwise. PowerSync
+//! being down makes it "degraded", not unready: logins and uploads still work.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use serde_json::json;
 
 use super::{AppState, Json};
 use crate::db::{PUBLICATION, migration_status};
+use crate::powersync::{Liveness, liveness};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -27,7 +29,23 @@ struct Probe {
 
 #[tracing::instrument(skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let probes = match tokio::time::timeout(READY_TIMEOUT, probe_database(&state)).await {
+    let (database, powersync) = tokio::join!(
+        tokio::time::timeout(READY_TIMEOUT, probe_database(&state)),
+        liveness(&state.http_client, &state.config.powersync.internal_url)
+    );
+    let powersync = match powersync {
+        Liveness::Up => Probe {
+            name: "powersync",
+            ok: true,
+            message: "liveness probe answered".into(),
+        },
+        Liveness::Down(why) => Probe {
+            name: "powersync",
+            ok: false,
+            message: why,
+        },
+    };
+    let mut probes = match database {
         Ok(probes) => probes,
         Err(_) => vec![Probe {
             name: "database",
@@ -43,8 +61,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .filter(|p| !p.ok)
         .map(|p| format!("{}: {}", p.name, p.message))
         .collect();
+    let status = if powersync.ok { "ready" } else { "degraded" };
+    probes.push(powersync);
     if failed.is_empty() {
-        Json(json!({ "status": "ready", "checks": probes })).into_response()
+        Json(json!({ "status": status, "checks": probes })).into_response()
     } else {
         let body = json!({
             "status": "not_ready",

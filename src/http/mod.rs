@@ -3,6 +3,7 @@
 mod error;
 mod health;
 mod json;
+mod metrics;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::upload::{self, UploadState};
 
 pub use error::{ApiError, is_transient};
 pub use json::Json;
+pub use metrics::Metrics;
 
 /// Longest any request may run before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,6 +36,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub auth: Arc<AuthState>,
     pub upload: Arc<UploadState>,
+    pub metrics: Arc<Metrics>,
+    /// Outbound HTTP (PowerSync probes).
+    pub http_client: reqwest::Client,
 }
 
 impl AppState {
@@ -43,6 +48,8 @@ impl AppState {
             pool,
             auth: Arc::default(),
             upload: Arc::default(),
+            metrics: Arc::default(),
+            http_client: reqwest::Client::new(),
         }
     }
 }
@@ -55,8 +62,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::serve_metrics))
         .merge(auth::jwks_route())
         .nest("/api", api)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .merge(crate::web::routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -2,9 +2,11 @@
 //!
 //! Fast path: consecutive entries of the same table and op become one multi-row statement
 //! whose rows travel as a single jsonb parameter, so Postgres coerces every value to its
-//! column type (`jsonb_populate_recordset`) and a 100-op transaction costs three round
-//! trips. Ownership is part of every statement's WHERE clause, so another user's row is
-//! never touched; rows a statement did not return tell us which entries were refused.
+//! column type (`jsonb_populate_recordset`). Ownership is part of every statement's WHERE
+//! clause, and a statement touching any row of another user touches none, so each statement
+//! is all-or-nothing by itself: a transaction of one statement (100 PUTs, or one edit) runs
+//! without BEGIN/COMMIT in one round trip. Rows a statement did not return tell us which
+//! entries were refused.
 //! When a multi-row statement fails, the transaction is replayed entry by entry (and
 //! rolled back) to name the entry at fault.
 
@@ -171,13 +173,27 @@ fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
 }
 
 /// Runs the groups in one transaction: commits and returns None, or rolls back and says
-/// which entry was refused.
+/// which entry was refused. A single statement is atomic on its own, so it runs without
+/// BEGIN/COMMIT: one round trip instead of three.
 async fn run(
     conn: &mut PgConnection,
     owner: Uuid,
     checked: &[Checked<'_>],
     groups: &[Group<'_>],
 ) -> Result<Option<Rejection>, Retryable> {
+    if let [group] = groups {
+        return match run_group(conn, owner, checked, group).await {
+            Ok(rejection) => Ok(rejection),
+            Err(error) => match permanent(&error) {
+                Some((code, message)) => Ok(Some(Rejection {
+                    entry: group.entries[0],
+                    code,
+                    message,
+                })),
+                None => Err(error.into()),
+            },
+        };
+    }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     for group in groups {
         match run_group(&mut tx, owner, checked, group).await {
@@ -286,20 +302,21 @@ async fn run_group(
         .copied()
         .filter(|id| !touched.iter().any(|t| t == id))
         .collect();
-    let foreign: Vec<String> = if group.op == Op::Put {
-        untouched.iter().map(|id| id.to_string()).collect()
-    } else {
-        let sql = format!(
-            "select {id}::text from {t} where {id} = any($1::text[]::{ty}[])",
-            id = quote(&table.id.name),
-            t = table.quoted,
-            ty = table.id.sql_type
-        );
-        sqlx::query_scalar(&sql)
-            .bind(&untouched)
-            .fetch_all(&mut *conn)
-            .await?
-    };
+    // Every statement refuses to run when any of its rows is someone else's, so an
+    // untouched id is either missing (fine for PATCH/DELETE) or foreign: ask which.
+    let sql = format!(
+        "select {id}::text from {t} where {id} = any($1::text[]::{ty}[]) and {owner} is distinct from $2::text::{owner_type}",
+        id = quote(&table.id.name),
+        t = table.quoted,
+        ty = table.id.sql_type,
+        owner = quote(&table.owner.name),
+        owner_type = table.owner.sql_type,
+    );
+    let foreign: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(&untouched)
+        .bind(&owner_text)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(group
         .entries
         .iter()
@@ -310,6 +327,18 @@ async fn run_group(
             code: "NOT_OWNER".into(),
             message: format!("this {} row belongs to another user", table.name),
         }))
+}
+
+/// `and no row of this statement belongs to someone else`: makes each statement all or
+/// nothing with respect to ownership, so a lone statement needs no transaction around it.
+fn none_foreign(table: &Table, ids: &str) -> String {
+    format!(
+        "not exists (select 1 from {t} x where x.{id} in ({ids}) and x.{owner} is distinct from $2::text::{owner_type})",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        owner = quote(&table.owner.name),
+        owner_type = table.owner.sql_type,
+    )
 }
 
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
@@ -336,11 +365,13 @@ fn put_sql(table: &Table) -> String {
         updates.push(format!("{owner} = excluded.{owner}"));
     }
     format!(
-        "insert into {t} ({columns}) select {values} from jsonb_populate_recordset(null::{t}, $1) as r \
+        "with r as (select * from jsonb_populate_recordset(null::{t}, $1)) \
+         insert into {t} ({columns}) select {values} from r where {guard} \
          on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner} returning {t}.{id}::text",
         t = table.quoted,
         columns = columns.join(", "),
         values = values.join(", "),
+        guard = none_foreign(table, &format!("select {id} from r")),
         updates = updates.join(", "),
     )
 }
@@ -352,22 +383,25 @@ fn patch_sql(table: &Table, columns: &[&str]) -> String {
         .map(|c| format!("{q} = r.{q}", q = quote(c)))
         .collect();
     format!(
-        "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
-         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} returning {t}.{id}::text",
+        "with r as (select * from jsonb_populate_recordset(null::{t}, $1)) \
+         update {t} set {sets} from r \
+         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} and {guard} returning {t}.{id}::text",
         t = table.quoted,
         sets = sets.join(", "),
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
+        guard = none_foreign(table, &format!("select {id} from r")),
     )
 }
 
 fn delete_sql(table: &Table) -> String {
+    let ids = format!("select unnest($1::text[]::{}[])", table.id.sql_type);
     format!(
-        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} returning {id}::text",
+        "delete from {t} where {id} in ({ids}) and {owner} = $2::text::{owner_type} and {guard} returning {id}::text",
         t = table.quoted,
         id = quote(&table.id.name),
-        ty = table.id.sql_type,
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
+        guard = none_foreign(table, &ids),
     )
 }

@@ -173,6 +173,19 @@ async fn upload(
             }
             Err(Retryable(error)) => Err(error),
         };
+        let counted = match &outcome {
+            Ok(TransactionResult::Success) => "applied",
+            Ok(TransactionResult::FatalError { code, .. }) => {
+                state.metrics.record_rejection(code);
+                "rejected"
+            }
+            _ => "retry",
+        };
+        for entry in &transaction.entries {
+            state
+                .metrics
+                .record_upload_ops(&entry.table, entry.op.as_str(), counted, 1);
+        }
         match outcome {
             Ok(result) => results.push(result),
             Err(error) if crate::http::is_transient(&error) => {

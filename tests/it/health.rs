@@ -33,7 +33,8 @@ async fn readyz_needs_migrations_and_publication(pool: PgPool) {
     db::migrate(&pool, &config.powersync).await.unwrap();
     let response = get(&app, "/readyz").await;
     assert_eq!(response.status, StatusCode::OK, "{:?}", response.json());
-    assert_eq!(response.json()["status"], "ready");
+    // Ready for everything but PowerSync, which no test runs here: degraded, still 200.
+    assert_eq!(response.json()["status"], "degraded");
     drop_powersync_objects(&pool, &config).await;
 }
 

@@ -6,5 +6,6 @@ mod binary;
 mod db_setup;
 mod health;
 mod helpers;
+mod powersync;
 mod upload;
 mod web;

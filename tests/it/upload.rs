@@ -261,6 +261,45 @@ async fn other_users_rows_are_never_touched(pool: PgPool) {
     assert_ne!(alice_id, bob_id);
 }
 
+/// One multi-row statement with one foreign row: none of it applies (it runs without an
+/// explicit transaction, so the statement itself must be all-or-nothing).
+#[sqlx::test]
+async fn one_foreign_row_in_a_group_applies_nothing(pool: PgPool) {
+    let f = fixture(pool.clone(), config_for(&pool)).await;
+    let ((_, alice), (_, bob)) = (&f.alice, &f.bob);
+    let (alices, bobs_new, bobs_other) = (new_id(), new_id(), new_id());
+    f.upload(
+        alice,
+        json!({"batch": [put(&alices, 1, json!({"title": "mine"}))]}),
+    )
+    .await;
+    f.upload(
+        bob,
+        json!({"batch": [put(&bobs_other, 1, json!({"title": "bob's"}))]}),
+    )
+    .await;
+    for (op, data) in [
+        ("PUT", json!({"title": "x"})),
+        ("PATCH", json!({"title": "x"})),
+        ("DELETE", json!(null)),
+    ] {
+        let entries: Vec<Value> = [&bobs_new, &alices, &bobs_other]
+            .iter()
+            .map(|id| json!({"op": op, "type": "notes", "id": id, "tx_id": 7, "data": data}))
+            .collect();
+        let response = f.upload(bob, json!({"batch": entries})).await;
+        assert_eq!(response.json()["results"][0]["code"], "NOT_OWNER", "{op}");
+        assert_eq!(response.json()["results"][0]["id"], alices.as_str(), "{op}");
+        assert_eq!(
+            f.note(&bobs_new).await,
+            None,
+            "{op}: nothing of the transaction applied"
+        );
+        assert_eq!(f.note(&bobs_other).await.unwrap().1, "bob's", "{op}");
+        assert_eq!(f.note(&alices).await.unwrap().1, "mine", "{op}");
+    }
+}
+
 #[sqlx::test]
 async fn owner_spoofing_is_refused(pool: PgPool) {
     let f = fixture(pool.clone(), config_for(&pool)).await;

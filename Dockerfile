@@ -1,0 +1,28 @@
+# notebox: one static-ish binary with the web UI embedded (release builds embed assets/).
+# Build: docker build -t notebox .     Run: see compose.yaml.
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src src
+COPY benches benches
+COPY migrations migrations
+COPY assets assets
+COPY config config
+RUN cargo build --release --locked --bin notebox
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin notebox \
+    # Where the one-shot `powersync-config` service renders PowerSync's config.
+    && mkdir /powersync-config && chown notebox /powersync-config
+COPY --from=build /src/target/release/notebox /usr/local/bin/notebox
+COPY config/notebox.toml /etc/notebox/notebox.toml
+USER notebox
+ENV NOTEBOX_CONFIG=/etc/notebox/notebox.toml
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["notebox", "healthcheck"]
+ENTRYPOINT ["notebox"]
+CMD ["serve"]

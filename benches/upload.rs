@@ -1,0 +1,170 @@
+//! POST /api/data throughput against a bare multi-row upsert, in one run on one Postgres.
+//! Run: DATABASE_URL=postgres://… cargo bench --bench upload
+//!
+//! (a) 100-op PUT transactions, one client      (b) mixed PUT/PATCH/DELETE transactions
+//! (c) 1-op transactions from 32 clients         (d) the rows of (a) by a bare
+//!     `INSERT … VALUES (…100 rows) ON CONFLICT DO UPDATE`, one connection: the baseline.
+
+mod support;
+
+use serde_json::{Value, json};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+const OPS_PER_TX: usize = 100;
+const TRANSACTIONS: usize = 200;
+
+fn note(i: usize) -> (Uuid, String, String) {
+    (
+        Uuid::new_v4(),
+        format!("note {i}"),
+        format!("body of note {i} with a little text in it"),
+    )
+}
+
+fn put(id: Uuid, title: &str, body: &str, tx: usize) -> Value {
+    json!({"op": "PUT", "type": "notes", "id": id, "tx_id": tx,
+           "data": {"title": title, "body": body, "created_at": "2026-11-24T10:00:00Z", "updated_at": "2026-11-24T10:00:00Z"}})
+}
+
+async fn post(bench: &support::Bench, body: &Value) {
+    let response = bench
+        .client
+        .post(format!("{}/api/data", bench.base))
+        .bearer_auth(&bench.session)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let results: Value = response.json().await.unwrap();
+    assert!(
+        results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "success"),
+        "{results}"
+    );
+}
+
+fn report(name: &str, ops: usize, wall: std::time::Duration) -> f64 {
+    let rate = ops as f64 / wall.as_secs_f64();
+    println!(
+        "{name:<52} {rate:>9.0} ops/s  ({ops} ops in {:.2} s)",
+        wall.as_secs_f64()
+    );
+    rate
+}
+
+#[tokio::main]
+async fn main() {
+    let bench = support::start(40).await;
+    let rows: Vec<Vec<(Uuid, String, String)>> = (0..TRANSACTIONS)
+        .map(|t| (0..OPS_PER_TX).map(|i| note(t * OPS_PER_TX + i)).collect())
+        .collect();
+
+    // (d) baseline first and (a) second would favour (a) with a warm cache; warm both up.
+    let warm: Vec<Value> = (0..OPS_PER_TX)
+        .map(|i| {
+            let (id, t, b) = note(i);
+            put(id, &t, &b, 1)
+        })
+        .collect();
+    post(&bench, &json!({"batch": warm})).await;
+
+    // (d) bare multi-row upsert, 100 rows per statement, autocommit.
+    let mut conn = bench.pool.acquire().await.unwrap();
+    let started = std::time::Instant::now();
+    for tx in &rows {
+        let mut query = QueryBuilder::new(
+            "insert into notes (id, owner_id, title, body, created_at, updated_at) ",
+        );
+        query.push_values(tx, |mut row, (id, title, body)| {
+            row.push_bind(id)
+                .push_bind(bench.user_id)
+                .push_bind(title)
+                .push_bind(body)
+                .push("'2026-11-24T10:00:00Z'::timestamptz")
+                .push("'2026-11-24T10:00:00Z'::timestamptz");
+        });
+        query.push(" on conflict (id) do update set title = excluded.title, body = excluded.body, \
+                    created_at = excluded.created_at, updated_at = excluded.updated_at where notes.owner_id = excluded.owner_id");
+        query.build().execute(&mut *conn).await.unwrap();
+    }
+    let baseline = report(
+        "(d) bare multi-row INSERT … ON CONFLICT (baseline)",
+        TRANSACTIONS * OPS_PER_TX,
+        started.elapsed(),
+    );
+    drop(conn);
+    sqlx::query("delete from notes")
+        .execute(&bench.pool)
+        .await
+        .unwrap();
+
+    // (a) the same rows through POST /api/data, one 100-op transaction per request.
+    let bodies: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
+        .collect();
+    let started = std::time::Instant::now();
+    for body in &bodies {
+        post(&bench, body).await;
+    }
+    let puts = report(
+        "(a) POST /api/data, 100-op PUT transactions",
+        TRANSACTIONS * OPS_PER_TX,
+        started.elapsed(),
+    );
+
+    // (b) mixed: each transaction inserts 50 notes, patches 30 and deletes 20 of those from (a).
+    let existing: Vec<Uuid> = rows.iter().flatten().map(|(id, _, _)| *id).collect();
+    let mixed: Vec<Value> = (0..TRANSACTIONS)
+        .map(|t| {
+            let mut entries: Vec<Value> = (0..50).map(|i| { let (id, title, body) = note(i); put(id, &title, &body, t) }).collect();
+            let base = t * 50;
+            entries.extend((0..30).map(|i| json!({"op": "PATCH", "type": "notes", "id": existing[base + i], "tx_id": t,
+                                                    "data": {"body": format!("edited {i}"), "updated_at": "2026-11-24T11:00:00Z"}})));
+            entries.extend((30..50).map(|i| json!({"op": "DELETE", "type": "notes", "id": existing[base + i], "tx_id": t})));
+            json!({"batch": entries})
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for body in &mixed {
+        post(&bench, body).await;
+    }
+    report(
+        "(b) POST /api/data, mixed 50 PUT/30 PATCH/20 DELETE",
+        TRANSACTIONS * OPS_PER_TX,
+        started.elapsed(),
+    );
+
+    // (c) one-op transactions from 32 concurrent clients.
+    let requests = 6000;
+    let shared = std::sync::Arc::new(bench);
+    let b = shared.clone();
+    let (wall, mut latencies) = support::load(32, requests, move |i| {
+        let b = b.clone();
+        async move {
+            let (id, title, body) = note(i);
+            post(&b, &json!({"batch": [put(id, &title, &body, i)]})).await;
+        }
+    })
+    .await;
+    report(
+        "(c) POST /api/data, 1-op transactions, 32 clients",
+        requests,
+        wall,
+    );
+    println!(
+        "    latency p50 {:.2} ms, p99 {:.2} ms",
+        support::percentile(&mut latencies, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&mut latencies, 0.99).as_secs_f64() * 1e3
+    );
+    println!("(a)/(d) = {:.0} % (target ≥ 50 %)", puts / baseline * 100.0);
+    if let Ok(bench) = std::sync::Arc::try_unwrap(shared) {
+        bench.finish().await;
+    }
+}
