@@ -46,18 +46,20 @@ free_port() {
     node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# Polls until the URL answers (any HTTP status), or fails after $2 seconds.
+# Polls until the URL answers (any HTTP status); fails after $2 seconds, or at once when
+# the process $3 (if given) has exited.
 wait_for() {
     node -e '
-        const [url, seconds] = process.argv.slice(1);
+        const [url, seconds, pid] = process.argv.slice(1);
         const deadline = Date.now() + seconds * 1000;
+        const alive = () => { try { return !pid || process.kill(Number(pid), 0); } catch { return false; } };
         (async () => {
             for (;;) {
                 try { await fetch(url); process.exit(0); } catch {}
-                if (Date.now() > deadline) process.exit(1);
+                if (Date.now() > deadline || !alive()) process.exit(1);
                 await new Promise((r) => setTimeout(r, 200));
             }
-        })();' "$1" "$2"
+        })();' "$1" "$2" "${3:-}"
 }
 
 [ -n "${DATABASE_URL:-}" ] || setup_failed "DATABASE_URL is not set (a superuser URL of a Postgres server)"
@@ -91,6 +93,11 @@ node "$here/sync-double.mjs" --port "$sync_port" --database-url "$app_database_u
     --jwks-url "$notebox_url/.well-known/jwks.json" ${NOTEBOX_BROWSER_VERBOSE:+--verbose} >"$work/sync-double.log" 2>&1 &
 pids+=($!)
 
+# Only the settings below: a stray NOTEBOX_* in the caller's environment would be read
+# as config (and an unknown key stops notebox).
+unset_notebox=()
+for name in $(compgen -e | grep '^NOTEBOX_'); do unset_notebox+=(-u "$name"); done
+env "${unset_notebox[@]}" \
 NOTEBOX_DATABASE__URL="$app_database_url" \
 NOTEBOX_SERVER__BIND="127.0.0.1:$port" \
 NOTEBOX_SERVER__PUBLIC_URL="$notebox_url" \
@@ -102,8 +109,9 @@ NOTEBOX_LOG__LEVEL="${NOTEBOX_LOG__LEVEL:-warn}" \
     "$root/target/debug/notebox" serve >"$work/notebox.log" 2>&1 &
 pids+=($!)
 
+notebox_pid=$!
 wait_for "$sync_url/probes/liveness" 30 || setup_failed "the sync double did not start"
-wait_for "$notebox_url/healthz" 90 || setup_failed "notebox did not start"
+wait_for "$notebox_url/healthz" 90 "$notebox_pid" || setup_failed "notebox did not start"
 
 export NOTEBOX_URL="$notebox_url" SYNC_DOUBLE_URL="$sync_url" TEST_DATABASE_URL="$app_database_url" CHROMIUM="$chromium"
 export ARTIFACTS="$root/test-artifacts"

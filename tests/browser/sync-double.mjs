@@ -21,9 +21,15 @@ const POLL_MS = 100;
 const KEEPALIVE_MS = 10_000;
 
 export async function startSyncDouble({ port = 0, databaseUrl, jwksUrl, audience = 'powersync', log = () => {} }) {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  // Timestamps as PowerSync renders timestamptz: "YYYY-MM-DD HH:MM:SS.ffffffZ".
-  pool.on('connect', (client) => client.query("SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'"));
+  // timestamptz as text in UTC ("2026-01-02 03:04:05.678901+00"), sent the way PowerSync's
+  // legacy format has it: "2026-01-02 03:04:05.678901Z".
+  const TIMESTAMPTZ = 1184;
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 4,
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD',
+    types: { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ ? (text) => text : pg.types.getTypeParser(oid, format)) },
+  });
   const users = new Map(); // user id → UserLog
   let nextOpId = 1;
   let jwks = null;
@@ -47,11 +53,8 @@ export async function startSyncDouble({ port = 0, databaseUrl, jwksUrl, audience
         const { rows } = await pool.query(sql, [this.userId]);
         for (const row of rows) {
           const { id, ...columns } = row;
-          for (const [key, value] of Object.entries(columns)) {
-            if (value instanceof Date) columns[key] = value.toISOString();
-            else if (typeof value === 'string' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(value)) {
-              columns[key] = value.replace(/\+00$/, 'Z');
-            }
+          for (const key of ['created_at', 'updated_at']) {
+            if (typeof columns[key] === 'string') columns[key] = columns[key].replace(/\+00$/, 'Z');
           }
           const key = `${table}/${id}`;
           const data = JSON.stringify(columns);

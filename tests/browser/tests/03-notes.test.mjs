@@ -106,7 +106,7 @@ test('a new note left empty is not kept', async () => {
   await page.locator('body').press('n'); // keyboard shortcut for a new note
   await page.getByLabel('Title').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Title');
-  await page.locator('.note-item').first().click(); // leave it without writing anything
+  await page.locator('.note-item', { hasText: 'Shopping list' }).click(); // leave it unwritten
   await poll(async () => (await page.locator('.note-item').count()) === count, { message: 'the empty note gone from the list' });
   await poll(
     async () => (await sql('SELECT count(*)::int AS n FROM notes WHERE owner_id = $1', [user.id]))[0].n === count,

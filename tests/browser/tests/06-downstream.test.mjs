@@ -34,7 +34,7 @@ test('a note inserted in Postgres appears, and its updates show live in list and
   // Open it: a remote edit updates the open editor while you are not typing.
   await page.locator('.note-item', { hasText: 'From the server (edited)' }).click();
   const body = page.getByLabel('Note', { exact: true });
-  assert.equal(await body.inputValue(), 'first version');
+  await poll(async () => (await body.inputValue()) === 'first version', { message: 'the editor to open the note' });
   await sql("UPDATE notes SET body = 'second version, typed elsewhere', updated_at = now() WHERE id = $1", [id]);
   await poll(async () => (await body.inputValue()) === 'second version, typed elsewhere', {
     message: 'the editor to show the remote edit',

@@ -1,5 +1,5 @@
 // Screenshots of the real UI at desktop and phone widths, light and dark, into
-// test-artifacts/. With NOTEBOX_UPDATE_SCREENSHOT=1 the desktop one also goes to
+// test-artifacts/. With UPDATE_DOCS_SCREENSHOT=1 the desktop one also goes to
 // docs/screenshot.png (the README's picture).
 
 import assert from 'node:assert/strict';
@@ -67,7 +67,7 @@ test('sign-in screen screenshots', async () => {
       await browser.close();
     }
   }
-  if (process.env.NOTEBOX_UPDATE_SCREENSHOT === '1') {
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
     const docs = join(dirname(fileURLToPath(import.meta.url)), '../../../docs');
     await mkdir(docs, { recursive: true });
     await copyFile(join(ARTIFACTS, 'desktop-light.png'), join(docs, 'screenshot.png'));
