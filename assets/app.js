@@ -100,6 +100,12 @@ function showUnreachable(error) {
   retry.focus();
 }
 
+// Lets the app open offline after the first visit. Browsers allow service workers only on
+// https and localhost; elsewhere notebox still works, it just needs the server to load.
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/sw.js').catch((error) => console.warn('no offline support', error));
+}
+
 boot().catch((error) => {
   console.error(error);
   showUnreachable(error);

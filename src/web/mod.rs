@@ -9,12 +9,17 @@
 
 mod policy;
 
+use std::borrow::Cow;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 
 use crate::http::{ApiError, AppState};
@@ -27,6 +32,8 @@ struct Assets;
 
 /// The page every client-side route answers with.
 const INDEX: &str = "index.html";
+/// Served with the precache list filled in (see [`service_worker`]).
+const SERVICE_WORKER: &str = "sw.js";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -55,42 +62,65 @@ async fn serve(
         return with_headers(response, security);
     }
 
-    let Some((name, file)) = lookup(path) else {
+    let Some(asset) = (if path == "/sw.js" {
+        service_worker()
+    } else {
+        lookup(path)
+    }) else {
         let response = (StatusCode::NOT_FOUND, "Not found").into_response();
         return with_headers(response, security);
     };
 
-    let etag = policy::etag(&file.metadata.sha256_hash());
+    let etag = policy::etag(&asset.sha256);
     let mut response = if policy::none_match(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if method == Method::HEAD {
         let mut response = StatusCode::OK.into_response();
         response
             .headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(file.data.len()));
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(asset.data.len()));
         response
     } else {
-        Response::new(Body::from(file.data))
+        Response::new(Body::from(asset.data))
     };
     let out = response.headers_mut();
     out.insert(header::ETAG, etag);
     out.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(policy::cache_control(&name)),
+        HeaderValue::from_static(policy::cache_control(&asset.name)),
     );
     if response.status() != StatusCode::NOT_MODIFIED {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            policy::content_type(file.metadata.mimetype()),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, policy::content_type(&asset.mime));
     }
     with_headers(response, security)
+}
+
+/// A file to answer with: its name in `assets/`, bytes, SHA-256 and media type.
+struct Asset {
+    name: String,
+    data: Cow<'static, [u8]>,
+    sha256: [u8; 32],
+    mime: String,
+}
+
+impl Asset {
+    fn embedded(name: &str) -> Option<Self> {
+        let file = Assets::get(name)?;
+        Some(Self {
+            name: name.to_owned(),
+            sha256: file.metadata.sha256_hash(),
+            mime: file.metadata.mimetype().to_owned(),
+            data: file.data,
+        })
+    }
 }
 
 /// The asset for a request path: the file itself, or `index.html` for an extension-less
 /// path (a client-side route). A missing file with an extension is a 404, so a typo'd
 /// script never comes back as HTML.
-fn lookup(path: &str) -> Option<(String, rust_embed::EmbeddedFile)> {
+fn lookup(path: &str) -> Option<Asset> {
     let relative = path.trim_start_matches('/');
     if relative
         .split('/')
@@ -99,18 +129,55 @@ fn lookup(path: &str) -> Option<(String, rust_embed::EmbeddedFile)> {
         return None;
     }
     let relative = if relative.is_empty() || relative.ends_with('/') {
-        INDEX.to_owned()
+        INDEX
     } else {
-        relative.to_owned()
+        relative
     };
-    if let Some(file) = Assets::get(&relative) {
-        return Some((relative, file));
+    if let Some(asset) = Asset::embedded(relative) {
+        return Some(asset);
     }
     let last = relative.rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
         return None;
     }
-    Assets::get(INDEX).map(|file| (INDEX.to_owned(), file))
+    Asset::embedded(INDEX)
+}
+
+/// `sw.js` with the list of every UI file to precache and a version derived from their
+/// content, so each release installs a fresh cache and the app opens offline.
+fn service_worker() -> Option<Asset> {
+    let template = Asset::embedded(SERVICE_WORKER)?;
+    let mut names: Vec<String> = Assets::iter()
+        .map(|name| name.into_owned())
+        .filter(|name| name != SERVICE_WORKER)
+        .collect();
+    names.sort();
+    let mut version = Sha256::new();
+    version.update(template.sha256);
+    let mut precache = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(file) = Assets::get(&name) {
+            version.update(name.as_bytes());
+            version.update(file.metadata.sha256_hash());
+        }
+        precache.push(if name == INDEX {
+            "/".to_owned()
+        } else {
+            format!("/{name}")
+        });
+    }
+    let version = URL_SAFE_NO_PAD.encode(&version.finalize()[..12]);
+    let precache = serde_json::to_string(&precache).ok()?;
+    let body = String::from_utf8_lossy(&template.data)
+        .replace("'__NOTEBOX_VERSION__'", &format!("'{version}'"))
+        .replace("['__NOTEBOX_PRECACHE__']", &precache)
+        .into_bytes();
+    Some(Asset {
+        name: SERVICE_WORKER.to_owned(),
+        sha256: Sha256::digest(&body).into(),
+        data: Cow::Owned(body),
+        mime: template.mime,
+    })
 }
 
 fn with_headers(

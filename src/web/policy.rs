@@ -12,12 +12,13 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 const SHORT: &str = "public, max-age=60, must-revalidate";
 
-/// `index.html` is always revalidated, so a deploy shows up on the next load. Vendor files
+/// `index.html` and the service worker are always revalidated, so a deploy shows up on
+/// the next load. Vendor files
 /// carry a content hash in their name (scripts/vendor/vite.config.js) and never change
 /// under that name. Our own modules keep their names across versions: a short cache, then
 /// a cheap revalidation with the ETag.
 pub fn cache_control(name: &str) -> &'static str {
-    if name == "index.html" {
+    if name == "index.html" || name == "sw.js" {
         REVALIDATE
     } else if name.starts_with("vendor/") && is_content_hashed(name) {
         IMMUTABLE
@@ -35,7 +36,7 @@ fn is_content_hashed(name: &str) -> bool {
     let Some(hash) = stem
         .len()
         .checked_sub(8)
-        .and_then(|at| (at > 0 && stem.as_bytes()[at - 1] == b'-').then(|| &stem[at..]))
+        .and_then(|at| (at > 1 && stem.as_bytes()[at - 1] == b'-').then(|| &stem[at..]))
     else {
         return false;
     };

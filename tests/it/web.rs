@@ -264,3 +264,35 @@ async fn head_works_and_other_methods_are_refused(pool: PgPool) {
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(header(&post.headers, header::ALLOW), "GET, HEAD");
 }
+
+#[sqlx::test(migrations = false)]
+async fn service_worker_lists_every_ui_file_and_is_revalidated(pool: PgPool) {
+    let app = app(config_for(&pool), pool);
+    let response = get(&app, "/sw.js").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(
+        header(&response.headers, header::CONTENT_TYPE),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(header(&response.headers, header::CACHE_CONTROL), "no-cache");
+    let body = String::from_utf8(response.body.clone()).unwrap();
+    assert!(!body.contains("__NOTEBOX_"), "placeholders filled in");
+    let wasm = vendor_file("wa-sqlite-async-", ".wasm");
+    for path in [
+        "\"/\"",
+        "\"/app.js\"",
+        "\"/styles.css\"",
+        "\"/vendor/powersync.js\"",
+    ] {
+        assert!(body.contains(path), "precaches {path}");
+    }
+    assert!(
+        body.contains(&format!("\"/vendor/{wasm}\"")),
+        "precaches the wasm"
+    );
+    assert!(!body.contains("\"/sw.js\"") && !body.contains("\"/index.html\""));
+
+    let etag = header(&response.headers, header::ETAG).to_owned();
+    let again = get_with(&app, "/sw.js", header::IF_NONE_MATCH, &etag).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
