@@ -43,14 +43,13 @@ pub async fn start(max_connections: u32) -> Bench {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(AppState::new(config, pool.clone()));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    // Served exactly as `notebox serve` serves (socket options included).
+    tokio::spawn(notebox::http::serve(
+        listener,
+        app,
+        std::future::pending(),
+        Duration::ZERO,
+    ));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()

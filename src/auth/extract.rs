@@ -88,8 +88,27 @@ pub fn check_csrf(parts: &Parts, config: &Config) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn expired_session() -> ApiError {
+fn expired_session() -> ApiError {
     ApiError::Unauthorized("your session has expired or was ended: log in again".into())
+}
+
+/// Checks a session credential: the CSRF rules for a cookie, then the session itself.
+pub async fn session_from(
+    parts: &Parts,
+    state: &AppState,
+    credential: Credential,
+) -> Result<CurrentSession, ApiError> {
+    let token = match credential {
+        Credential::Bearer(token) => token,
+        Credential::Cookie(token) => {
+            check_csrf(parts, &state.config)?;
+            token
+        }
+    };
+    let user = sessions::lookup(&state.pool, &token)
+        .await?
+        .ok_or_else(expired_session)?;
+    Ok(CurrentSession { user, token })
 }
 
 impl FromRequestParts<AppState> for CurrentSession {
@@ -99,17 +118,8 @@ impl FromRequestParts<AppState> for CurrentSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = match Credential::from_headers(&parts.headers) {
-            Some(Credential::Bearer(token)) => token,
-            Some(Credential::Cookie(token)) => {
-                check_csrf(parts, &state.config)?;
-                token
-            }
-            None => return Err(ApiError::Unauthorized("log in first".into())),
-        };
-        let user = sessions::lookup(&state.pool, &token)
-            .await?
-            .ok_or_else(expired_session)?;
-        Ok(CurrentSession { user, token })
+        let credential = Credential::from_headers(&parts.headers)
+            .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?;
+        session_from(parts, state, credential).await
     }
 }

@@ -71,21 +71,8 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
 
 /// Disables the account and ends its sessions. False when there is no such user.
 pub async fn disable(pool: &sqlx::PgPool, email: &str) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "update users set disabled_at = coalesce(disabled_at, now()) where lower(email) = lower($1) returning id",
-    )
-    .bind(email)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(id) = id {
-        sqlx::query("delete from sessions where user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(id.is_some())
+    let sql = "update users set disabled_at = coalesce(disabled_at, now()) where lower(email) = lower($1) returning id";
+    update_and_end_sessions(pool, sqlx::query_scalar(sql).bind(email)).await
 }
 
 /// Sets a new password hash and ends every session of the user. False when there is no such user.
@@ -94,14 +81,21 @@ pub async fn set_password(
     email: &str,
     password_hash: &str,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "update users set password_hash = $2 where lower(email) = lower($1) returning id",
+    let sql = "update users set password_hash = $2 where lower(email) = lower($1) returning id";
+    update_and_end_sessions(
+        pool,
+        sqlx::query_scalar(sql).bind(email).bind(password_hash),
     )
-    .bind(email)
-    .bind(password_hash)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .await
+}
+
+/// Runs an update returning the user's id, and ends that user's sessions, atomically.
+async fn update_and_end_sessions<'q>(
+    pool: &sqlx::PgPool,
+    update: sqlx::query::QueryScalar<'q, sqlx::Postgres, Uuid, sqlx::postgres::PgArguments>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let id = update.fetch_optional(&mut *tx).await?;
     if let Some(id) = id {
         sqlx::query("delete from sessions where user_id = $1")
             .bind(id)

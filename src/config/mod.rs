@@ -96,6 +96,7 @@ pub struct PowerSyncConfig {
     pub storage_password: Option<Secret>,
     pub jwks_url: Url,
     pub api_token: Option<Secret>,
+    pub share_telemetry: bool,
 }
 
 impl Default for PowerSyncConfig {
@@ -114,6 +115,7 @@ impl Default for PowerSyncConfig {
             jwks_url: Url::parse("http://localhost:8080/.well-known/jwks.json")
                 .expect("valid default URL"),
             api_token: None,
+            share_telemetry: false,
         }
     }
 }
@@ -232,7 +234,11 @@ impl Config {
         figment = figment.merge(
             Env::prefixed(ENV_PREFIX)
                 .ignore(&["CONFIG"])
-                .filter(|key| !key.as_str().to_ascii_lowercase().ends_with("_file"))
+                // NOTEBOX_E2E_* configure the end-to-end test harness, not notebox.
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    !key.ends_with("_file") && !key.starts_with("e2e_")
+                })
                 .split("__"),
         );
         for (var, path) in std::env::vars() {
@@ -353,10 +359,18 @@ fn describe_figment_error(error: figment::Error) -> String {
     let what = match &error.kind {
         Kind::UnknownField(field, expected) => {
             let key = if key.is_empty() { field.clone() } else { key };
-            let hint = if expected.is_empty() {
-                String::new()
-            } else {
-                format!(" (expected one of: {})", expected.join(", "))
+            let nesting = field
+                .split_once('_')
+                .filter(|(section, _)| expected.iter().any(|e| e == section));
+            let hint = match nesting {
+                // NOTEBOX_DATABASE_URL: one underscore where two were meant.
+                Some((section, rest)) => format!(
+                    " (sections nest with a double underscore: {ENV_PREFIX}{}__{})",
+                    section.to_ascii_uppercase(),
+                    rest.to_ascii_uppercase()
+                ),
+                None if expected.is_empty() => String::new(),
+                None => format!(" (expected one of: {})", expected.join(", ")),
             };
             return format!("unknown key `{key}`{source}{hint}");
         }

@@ -272,3 +272,19 @@ fn config_path_must_be_a_file() {
         Err(ConfigError::MissingFile(_))
     ));
 }
+
+#[test]
+fn single_underscore_gets_a_nesting_hint_and_e2e_variables_are_ignored() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("NOTEBOX_E2E_POWERSYNC_URL", "http://127.0.0.1:8095");
+        assert!(
+            load(jail, None).is_ok(),
+            "the e2e harness's variables are not notebox config"
+        );
+        jail.set_env("NOTEBOX_DATABASE_URL", "postgres://x@y/z");
+        let text = error_text(jail, None);
+        assert!(text.contains("NOTEBOX_DATABASE__URL"), "{text}");
+        Ok(())
+    });
+}

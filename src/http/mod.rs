@@ -100,6 +100,11 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     });
     let mut graceful_rx = stop_rx.clone();
+    // Without TCP_NODELAY, Nagle holds back the tail of a multi-segment response (or a
+    // client's request) until the peer's delayed ACK: milliseconds per large upload.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -128,8 +128,10 @@ pub fn service_config(config: &Config) -> String {
          client_auth:\n  # notebox publishes its RS256 keys here and rotates them without downtime.\n  \
          jwks_uri: {jwks}\n  audience: [{audience}]\n\
          {api}\
-         healthcheck:\n  probes:\n    use_http: true\n",
+         healthcheck:\n  probes:\n    use_http: true\n\
+         telemetry:\n  disable_telemetry_sharing: {no_telemetry}\n",
         secrets = required_env(config).join(", "),
+        no_telemetry = !ps.share_telemetry,
         host = quoted(&host),
         database = quoted(&database),
         role = quoted(&ps.replication_role),

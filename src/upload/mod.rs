@@ -24,7 +24,7 @@ pub use apply::{Outcome, Rejection, Retryable, apply};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use schema::{Table, UploadSchema};
 
-use crate::auth::{Credential, check_csrf, expired_session, sessions, tokens};
+use crate::auth::{Credential, session_from, tokens};
 use crate::http::{ApiError, AppState, Json};
 
 /// Seconds a client should wait before retrying after a transient failure.
@@ -59,42 +59,35 @@ impl FromRequestParts<AppState> for Uploader {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = match Credential::from_headers(&parts.headers) {
-            Some(Credential::Bearer(token)) if token.split('.').count() == 3 => {
-                let user = tokens::verify(&state.auth.keys, &state.pool, &state.config, &token)
-                    .await
-                    .map_err(|e| {
-                        ApiError::Unauthorized(format!(
-                            "{e}: fetch a new token from /api/auth/token"
-                        ))
-                    })?;
-                let active: Option<bool> =
-                    sqlx::query_scalar("select disabled_at is null from users where id = $1")
-                        .bind(user)
-                        .fetch_optional(&state.pool)
-                        .await?;
-                return match active {
-                    Some(true) => Ok(Uploader(user)),
-                    _ => Err(ApiError::Unauthorized(
-                        "this account no longer exists or is disabled".into(),
-                    )),
-                };
-            }
-            Some(Credential::Bearer(token)) => token,
-            Some(Credential::Cookie(token)) => {
-                check_csrf(parts, &state.config)?;
-                token
-            }
-            None => {
-                return Err(ApiError::Unauthorized(
-                    "log in first, or send a PowerSync token as bearer".into(),
-                ));
-            }
+        let credential = Credential::from_headers(&parts.headers).ok_or_else(|| {
+            ApiError::Unauthorized("log in first, or send a PowerSync token as bearer".into())
+        })?;
+        let Credential::Bearer(token) = &credential else {
+            return Ok(Uploader(
+                session_from(parts, state, credential).await?.user.id,
+            ));
         };
-        let user = sessions::lookup(&state.pool, &token)
-            .await?
-            .ok_or_else(expired_session)?;
-        Ok(Uploader(user.id))
+        if token.split('.').count() != 3 {
+            return Ok(Uploader(
+                session_from(parts, state, credential).await?.user.id,
+            ));
+        }
+        let user = tokens::verify(&state.auth.keys, &state.pool, &state.config, token)
+            .await
+            .map_err(|e| {
+                ApiError::Unauthorized(format!("{e}: fetch a new token from /api/auth/token"))
+            })?;
+        let active: Option<bool> =
+            sqlx::query_scalar("select disabled_at is null from users where id = $1")
+                .bind(user)
+                .fetch_optional(&state.pool)
+                .await?;
+        match active {
+            Some(true) => Ok(Uploader(user)),
+            _ => Err(ApiError::Unauthorized(
+                "this account no longer exists or is disabled".into(),
+            )),
+        }
     }
 }
 

@@ -97,7 +97,7 @@ pub fn content_security_policy(config: &Config) -> String {
         "worker-src 'self'".to_owned(),
         format!("connect-src {connect}"),
         "style-src 'self'".to_owned(),
-        "img-src 'self' data:".to_owned(),
+        "img-src 'self'".to_owned(),
         "font-src 'self'".to_owned(),
         "manifest-src 'self'".to_owned(),
         "base-uri 'none'".to_owned(),

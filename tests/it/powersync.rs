@@ -120,6 +120,10 @@ async fn service_config_carries_every_required_field_and_no_secret() {
     assert_eq!(service["api"]["tokens"], json!([{"env": "PS_API_TOKEN"}]));
     assert_eq!(service["healthcheck"]["probes"]["use_http"], true);
     assert_eq!(
+        service["telemetry"]["disable_telemetry_sharing"], true,
+        "a self-hosted stack phones no one"
+    );
+    assert_eq!(
         service["sync_config"]["content"].as_str().unwrap(),
         powersync::sync_config(&config)
     );
