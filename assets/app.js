@@ -69,9 +69,11 @@ async function showNotes(user) {
     },
     onSessionEnded: async () => {
       // Keep the local database: unsent changes upload once the same user logs back in.
-      if (!session) return;
-      await session.stop();
+      // Token and upload requests can both notice; only the first one acts.
+      const ending = session;
+      if (!ending) return;
       session = null;
+      await ending.stop();
       await showAuth({
         notice: 'Your session has ended. Log in again to keep syncing.',
         email: user.email,

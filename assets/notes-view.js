@@ -510,6 +510,7 @@ export async function startNotes(root, user, hooks) {
   document.addEventListener(
     'keydown',
     (event) => {
+      if (document.querySelector('dialog[open]')) return;
       const typing = event.target.closest?.('input, textarea, [contenteditable]');
       const mod = event.ctrlKey || event.metaKey;
       if (mod && event.key.toLowerCase() === 's') {
