@@ -273,14 +273,11 @@ async fn check(config: Config, postgres_only: bool) -> anyhow::Result<ExitCode> 
     }
     let failures = checks.iter().filter(|c| c.severity != Severity::Ok).count();
     if failures == 0 {
-        println!(
-            "Postgres{} ready for PowerSync.",
-            if postgres_only {
-                " is"
-            } else {
-                " and PowerSync are"
-            }
-        );
+        if postgres_only {
+            println!("Postgres is ready for PowerSync.");
+        } else {
+            println!("Postgres and PowerSync are ready.");
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("error: {failures} check(s) failed; fix them and run `notebox check` again");

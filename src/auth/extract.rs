@@ -105,9 +105,17 @@ pub async fn session_from(
             token
         }
     };
-    let user = sessions::lookup(&state.pool, &token)
+    let hash = sessions::hash_token(&token);
+    let recent = &state.auth.recent_sessions;
+    if let Some((user, expires_at)) = recent.get(&hash)
+        && expires_at > chrono::Utc::now()
+    {
+        return Ok(CurrentSession { user, token });
+    }
+    let (user, expires_at) = sessions::lookup(&state.pool, &token)
         .await?
         .ok_or_else(expired_session)?;
+    recent.insert(hash, (user.clone(), expires_at));
     Ok(CurrentSession { user, token })
 }
 

@@ -242,6 +242,10 @@ pub async fn logout(
     session: CurrentSession,
 ) -> Result<Response, ApiError> {
     sessions::revoke(&state.pool, &session.token).await?;
+    state
+        .auth
+        .recent_sessions
+        .remove(&sessions::hash_token(&session.token));
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

@@ -5,6 +5,7 @@ mod handlers;
 pub mod keys;
 pub mod password;
 mod rate_limit;
+mod recent;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -18,6 +19,7 @@ use tokio::sync::OnceCell;
 pub use extract::{Credential, CurrentSession, SESSION_COOKIE, check_csrf, session_from};
 pub use keys::KeyRing;
 pub use rate_limit::RateLimiter;
+pub use recent::Recent;
 
 use crate::http::AppState;
 
@@ -33,21 +35,26 @@ pub struct AuthState {
     pub keys: KeyRing,
     pub ip_limiter: RateLimiter,
     pub account_limiter: RateLimiter,
+    /// Sessions (by token hash) checked a moment ago, with their expiry.
+    pub recent_sessions: Recent<Vec<u8>, (users::User, chrono::DateTime<chrono::Utc>)>,
+    /// Users whose account was found active a moment ago (PowerSync-token uploads).
+    pub recent_active_users: Recent<uuid::Uuid, ()>,
     dummy_hash: OnceCell<String>,
 }
 
-impl Default for AuthState {
-    fn default() -> Self {
+impl AuthState {
+    /// `recheck_after`: how long a positive session or account check is trusted.
+    pub fn new(recheck_after: Duration) -> Self {
         Self {
             keys: KeyRing::default(),
             ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
             account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
+            recent_sessions: Recent::new(recheck_after),
+            recent_active_users: Recent::new(recheck_after),
             dummy_hash: OnceCell::new(),
         }
     }
-}
 
-impl AuthState {
     /// A real argon2id hash of nothing anyone knows, to verify against when a login
     /// names no user.
     pub async fn dummy_hash(&self) -> anyhow::Result<String> {

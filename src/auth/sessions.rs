@@ -41,23 +41,33 @@ pub async fn create(
     Ok(NewSession { token, expires_at })
 }
 
-/// The user of a live session: not expired, not revoked, user not disabled. Refreshes
-/// `last_seen_at` at most once a minute, in the same round trip.
-pub async fn lookup(pool: &PgPool, token: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
+/// The user of a live session and when it expires: not expired, not revoked, user not
+/// disabled. Refreshes `last_seen_at` at most once a minute, in the same round trip.
+pub async fn lookup(
+    pool: &PgPool,
+    token: &str,
+) -> Result<Option<(User, DateTime<Utc>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Live {
+        #[sqlx(flatten)]
+        user: User,
+        expires_at: DateTime<Utc>,
+    }
+    let live: Option<Live> = sqlx::query_as(
         "with live as (
-             select s.token_hash, u.id, u.email, u.display_name, u.is_admin, u.created_at, u.disabled_at
+             select s.token_hash, s.expires_at, u.id, u.email, u.display_name, u.is_admin, u.created_at, u.disabled_at
              from sessions s join users u on u.id = s.user_id
              where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null
          ), touched as (
              update sessions set last_seen_at = now()
              where token_hash = (select token_hash from live) and last_seen_at < now() - interval '1 minute'
          )
-         select id, email, display_name, is_admin, created_at, disabled_at from live",
+         select id, email, display_name, is_admin, created_at, disabled_at, expires_at from live",
     )
     .bind(hash_token(token))
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(live.map(|l| (l.user, l.expires_at)))
 }
 
 pub async fn revoke(pool: &PgPool, token: &str) -> Result<(), sqlx::Error> {

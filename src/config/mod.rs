@@ -136,6 +136,8 @@ pub struct AuthConfig {
     pub min_password_length: usize,
     #[serde(with = "humantime_serde")]
     pub key_rotation_grace: Duration,
+    #[serde(with = "humantime_serde")]
+    pub recheck_after: Duration,
 }
 
 impl Default for AuthConfig {
@@ -145,6 +147,7 @@ impl Default for AuthConfig {
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             min_password_length: 10,
             key_rotation_grace: Duration::from_secs(10 * 60),
+            recheck_after: Duration::from_secs(10),
         }
     }
 }

@@ -44,9 +44,9 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, pool: PgPool) -> Self {
         Self {
+            auth: Arc::new(AuthState::new(config.auth.recheck_after)),
             config: Arc::new(config),
             pool,
-            auth: Arc::default(),
             upload: Arc::default(),
             metrics: Arc::default(),
             http_client: reqwest::Client::new(),

@@ -77,13 +77,19 @@ impl FromRequestParts<AppState> for Uploader {
             .map_err(|e| {
                 ApiError::Unauthorized(format!("{e}: fetch a new token from /api/auth/token"))
             })?;
+        if state.auth.recent_active_users.get(&user).is_some() {
+            return Ok(Uploader(user));
+        }
         let active: Option<bool> =
             sqlx::query_scalar("select disabled_at is null from users where id = $1")
                 .bind(user)
                 .fetch_optional(&state.pool)
                 .await?;
         match active {
-            Some(true) => Ok(Uploader(user)),
+            Some(true) => {
+                state.auth.recent_active_users.insert(user, ());
+                Ok(Uploader(user))
+            }
             _ => Err(ApiError::Unauthorized(
                 "this account no longer exists or is disabled".into(),
             )),

@@ -853,3 +853,53 @@ async fn cli_user_and_token_commands(pool: PgPool) {
             && generated.contains("\"kid\"")
     );
 }
+
+/// A session checked a moment ago is trusted for `auth.recheck_after` (saving a round trip
+/// per request); a logout here ends it at once; "0s" rechecks every request.
+#[sqlx::test]
+async fn recently_checked_sessions_and_their_revocation(pool: PgPool) {
+    let app = app(config_for(&pool), pool.clone());
+    let (_, token) = signup(&app, "ada@example.org").await;
+    assert_eq!(
+        get_as(&app, "/api/auth/me", &token).await.status,
+        StatusCode::OK
+    );
+    sqlx::query("delete from sessions")
+        .execute(&pool)
+        .await
+        .unwrap(); // revoked elsewhere
+    assert_eq!(
+        get_as(&app, "/api/auth/me", &token).await.status,
+        StatusCode::OK,
+        "trusted for recheck_after"
+    );
+    let logout = send(
+        &app,
+        json_request("POST", "/api/auth/logout", json!({}), Some(&token)),
+    )
+    .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        get_as(&app, "/api/auth/me", &token).await.status,
+        StatusCode::UNAUTHORIZED,
+        "logout here is immediate"
+    );
+
+    let mut strict = config_for(&pool);
+    strict.auth.recheck_after = Duration::ZERO;
+    let app = crate::helpers::app(strict, pool.clone());
+    let login = send(&app, login_request("ada@example.org", PASSWORD)).await;
+    let token = login.json()["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get_as(&app, "/api/auth/me", &token).await.status,
+        StatusCode::OK
+    );
+    notebox::auth::users::disable(&pool, "ada@example.org")
+        .await
+        .unwrap();
+    assert_eq!(
+        get_as(&app, "/api/auth/me", &token).await.status,
+        StatusCode::UNAUTHORIZED,
+        "0s: every request rechecks"
+    );
+}
