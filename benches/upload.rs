@@ -27,12 +27,18 @@ fn put(id: Uuid, title: &str, body: &str, tx: usize) -> Value {
            "data": {"title": title, "body": body, "created_at": "2026-11-24T10:00:00Z", "updated_at": "2026-11-24T10:00:00Z"}})
 }
 
+/// Posts a body serialized beforehand: the server's work is measured, not the client's.
 async fn post(bench: &support::Bench, body: &Value) {
+    post_bytes(bench, serde_json::to_vec(body).unwrap()).await;
+}
+
+async fn post_bytes(bench: &support::Bench, body: Vec<u8>) {
     let response = bench
         .client
         .post(format!("{}/api/data", bench.base))
         .bearer_auth(&bench.session)
-        .json(body)
+        .header("content-type", "application/json")
+        .body(body)
         .send()
         .await
         .unwrap();
@@ -104,14 +110,15 @@ async fn main() {
         .unwrap();
 
     // (a) the same rows through POST /api/data, one 100-op transaction per request.
-    let bodies: Vec<Value> = rows
+    let bodies: Vec<Vec<u8>> = rows
         .iter()
         .enumerate()
         .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
+        .map(|body| serde_json::to_vec(&body).unwrap())
         .collect();
     let started = std::time::Instant::now();
-    for body in &bodies {
-        post(&bench, body).await;
+    for body in bodies {
+        post_bytes(&bench, body).await;
     }
     let puts = report(
         "(a) POST /api/data, 100-op PUT transactions",
@@ -121,19 +128,19 @@ async fn main() {
 
     // (b) mixed: each transaction inserts 50 notes, patches 30 and deletes 20 of those from (a).
     let existing: Vec<Uuid> = rows.iter().flatten().map(|(id, _, _)| *id).collect();
-    let mixed: Vec<Value> = (0..TRANSACTIONS)
+    let mixed: Vec<Vec<u8>> = (0..TRANSACTIONS)
         .map(|t| {
             let mut entries: Vec<Value> = (0..50).map(|i| { let (id, title, body) = note(i); put(id, &title, &body, t) }).collect();
             let base = t * 50;
             entries.extend((0..30).map(|i| json!({"op": "PATCH", "type": "notes", "id": existing[base + i], "tx_id": t,
                                                     "data": {"body": format!("edited {i}"), "updated_at": "2026-11-24T11:00:00Z"}})));
             entries.extend((30..50).map(|i| json!({"op": "DELETE", "type": "notes", "id": existing[base + i], "tx_id": t})));
-            json!({"batch": entries})
+            serde_json::to_vec(&json!({"batch": entries})).unwrap()
         })
         .collect();
     let started = std::time::Instant::now();
-    for body in &mixed {
-        post(&bench, body).await;
+    for body in mixed {
+        post_bytes(&bench, body).await;
     }
     report(
         "(b) POST /api/data, mixed 50 PUT/30 PATCH/20 DELETE",

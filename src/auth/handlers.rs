@@ -269,14 +269,21 @@ pub async fn token(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Response, ApiError> {
-    let issued = tokens::issue(
-        &state.auth.keys,
-        &state.pool,
-        &state.config,
-        session.user.id,
-    )
-    .await?;
-    state.metrics.record_token_issued();
+    let user_id = session.user.id;
+    // A token signed for this user a moment ago, by the key that signs now, is handed out
+    // again: a reconnect storm (PowerSync restarted, every client refetching) costs one
+    // RSA signature per user, and a rotation still takes effect at once.
+    let (ring, signer) = state.auth.keys.signer(&state.pool).await?;
+    let issued = match state.auth.recent_tokens.get(&user_id) {
+        Some(issued) if issued.kid == ring[signer].kid => issued,
+        _ => {
+            let issued =
+                tokens::issue(&state.auth.keys, &state.pool, &state.config, user_id).await?;
+            state.metrics.record_token_issued();
+            state.auth.recent_tokens.insert(user_id, issued.clone());
+            issued
+        }
+    };
     let url = state
         .config
         .powersync

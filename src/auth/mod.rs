@@ -30,6 +30,9 @@ const IP_REFILL: Duration = Duration::from_secs(3);
 const ACCOUNT_BURST: u32 = 5;
 const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
 
+/// Longest a signed token is handed out again.
+const TOKEN_REUSE_MAX: Duration = Duration::from_secs(60);
+
 /// The auth part of the app state.
 pub struct AuthState {
     pub keys: KeyRing,
@@ -39,18 +42,22 @@ pub struct AuthState {
     pub recent_sessions: Recent<Vec<u8>, (users::User, chrono::DateTime<chrono::Utc>)>,
     /// Users whose account was found active a moment ago (PowerSync-token uploads).
     pub recent_active_users: Recent<uuid::Uuid, ()>,
+    /// The token last signed for each user, handed out again for a short while.
+    pub recent_tokens: Recent<uuid::Uuid, tokens::IssuedToken>,
     dummy_hash: OnceCell<String>,
 }
 
 impl AuthState {
-    /// `recheck_after`: how long a positive session or account check is trusted.
-    pub fn new(recheck_after: Duration) -> Self {
+    /// `recheck_after`: how long a positive session or account check is trusted;
+    /// `token_ttl`: PowerSync token lifetime (a token is reused for a tenth of it, ≤ 60 s).
+    pub fn new(recheck_after: Duration, token_ttl: Duration) -> Self {
         Self {
             keys: KeyRing::default(),
             ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
             account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
             recent_sessions: Recent::new(recheck_after),
             recent_active_users: Recent::new(recheck_after),
+            recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX)),
             dummy_hash: OnceCell::new(),
         }
     }

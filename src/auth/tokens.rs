@@ -20,6 +20,7 @@ pub struct Claims {
 }
 
 /// A signed token and when it stops being accepted.
+#[derive(Clone)]
 pub struct IssuedToken {
     pub token: String,
     pub kid: String,

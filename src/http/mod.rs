@@ -44,7 +44,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, pool: PgPool) -> Self {
         Self {
-            auth: Arc::new(AuthState::new(config.auth.recheck_after)),
+            auth: Arc::new(AuthState::new(
+                config.auth.recheck_after,
+                config.powersync.token_ttl,
+            )),
             config: Arc::new(config),
             pool,
             upload: Arc::default(),

@@ -180,10 +180,15 @@ async fn upload(
             }
             _ => "retry",
         };
-        for entry in &transaction.entries {
+        // Counted per run of (table, op), not per entry: one lock for a 100-op transaction.
+        for run in transaction
+            .entries
+            .chunk_by(|a, b| a.table == b.table && a.op == b.op)
+        {
+            let (table, op) = (&run[0].table, run[0].op.as_str());
             state
                 .metrics
-                .record_upload_ops(&entry.table, entry.op.as_str(), counted, 1);
+                .record_upload_ops(table, op, counted, run.len() as u64);
         }
         match outcome {
             Ok(result) => results.push(result),

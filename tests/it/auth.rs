@@ -476,6 +476,19 @@ async fn token_verifies_with_jose_as_powersync_would(pool: PgPool) {
     assert_eq!(body["powersync_url"], body["endpoint"]);
     let user_id = body["user_id"].as_str().unwrap();
     assert_eq!(user_id, user_id.to_lowercase());
+    let again: serde_json::Value = client
+        .get(format!("{base}/api/auth/token"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["token"], body["token"],
+        "a token signed a moment ago is handed out again"
+    );
 
     let verdicts = node(
         "verify-token.mjs",
@@ -902,4 +915,27 @@ async fn recently_checked_sessions_and_their_revocation(pool: PgPool) {
         StatusCode::UNAUTHORIZED,
         "0s: every request rechecks"
     );
+}
+
+/// A reused token never outlives a rotation: once the new key signs, /api/auth/token hands
+/// out tokens of the new key even though one of the old key was signed a moment ago.
+#[sqlx::test]
+async fn token_reuse_follows_the_signing_key(pool: PgPool) {
+    let state = notebox::http::AppState::new(config_for(&pool), pool.clone());
+    let app = notebox::http::router(state.clone());
+    let (_, session) = signup(&app, "ada@example.org").await;
+    let kid = |token: &serde_json::Value| {
+        jsonwebtoken::decode_header(token["token"].as_str().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    let first = get_as(&app, "/api/auth/token", &session).await.json();
+    keys::rotate(&pool, Duration::ZERO, Duration::from_secs(900))
+        .await
+        .unwrap();
+    state.auth.keys.invalidate().await; // as the 30 s refresh would
+    let second = get_as(&app, "/api/auth/token", &session).await.json();
+    assert_ne!(kid(&first), kid(&second));
+    assert_ne!(first["token"], second["token"]);
 }
