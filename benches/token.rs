@@ -1,5 +1,9 @@
 //! GET /api/auth/token throughput and latency with a valid session, and raw RS256 signing.
 //! Run: DATABASE_URL=postgres://… cargo bench --bench token
+//!
+//! "one user": every request the same session (a client refetching: token reused).
+//! "distinct users": every request a different user's first (session checked in Postgres,
+//! a fresh RS256 signature), as when every client reconnects after PowerSync restarts.
 
 mod support;
 
@@ -32,11 +36,37 @@ async fn main() {
     let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
     println!("token signing (RS256, cached key, one task): {sign_rate:.0} tokens/s");
 
-    for clients in [1, 16] {
-        let requests = 3000;
-        let (client, session, url) = (bench.client.clone(), bench.session.clone(), url.clone());
-        let (wall, mut latencies) = support::load(clients, requests, move |_| {
-            let (client, session, url) = (client.clone(), session.clone(), url.clone());
+    // Distinct users with sessions, made directly (sign-up is rate limited per address).
+    let requests = 3000;
+    let users: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "insert into users (email, password_hash) select 'u' || i || '@example.org', 'x' from generate_series(1, $1) i returning id",
+    )
+    .bind(i32::try_from(2 * requests).unwrap())
+    .fetch_all(&bench.pool)
+    .await
+    .unwrap();
+    let mut sessions = Vec::new();
+    for user in users {
+        let ttl = std::time::Duration::from_secs(3600);
+        sessions.push(
+            notebox::auth::sessions::create(&bench.pool, user, ttl)
+                .await
+                .unwrap()
+                .token,
+        );
+    }
+    let (first_half, second_half) = sessions.split_at(requests);
+    let runs = [
+        ("one user", 1, vec![bench.session.clone(); requests]),
+        ("one user", 16, vec![bench.session.clone(); requests]),
+        ("distinct users", 1, first_half.to_vec()),
+        ("distinct users", 16, second_half.to_vec()),
+    ];
+    for (what, clients, sessions) in runs {
+        let sessions = std::sync::Arc::new(sessions);
+        let (client, url) = (bench.client.clone(), url.clone());
+        let (wall, mut latencies) = support::load(clients, requests, move |i| {
+            let (client, session, url) = (client.clone(), sessions[i].clone(), url.clone());
             async move {
                 let response = client.get(&url).bearer_auth(&session).send().await.unwrap();
                 assert!(response.status().is_success());
@@ -45,7 +75,7 @@ async fn main() {
         })
         .await;
         println!(
-            "GET /api/auth/token, {clients:>2} clients: {:>6.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({requests} requests)",
+            "GET /api/auth/token, {what:<14} {clients:>2} clients: {:>6.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({requests} requests)",
             requests as f64 / wall.as_secs_f64(),
             support::percentile(&mut latencies, 0.5).as_secs_f64() * 1e3,
             support::percentile(&mut latencies, 0.99).as_secs_f64() * 1e3,
