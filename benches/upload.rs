@@ -146,6 +146,47 @@ async fn main() {
         "(a) POST /api/data, 100-op PUT transactions"
     );
 
+    // The same rows through the library call alone (parse + apply), without HTTP or auth.
+    let schema = notebox::upload::UploadSchema::load(
+        &bench.pool,
+        &notebox::config::Config::default().upload,
+    )
+    .await
+    .unwrap();
+    let bodies: Vec<Vec<u8>> = fresh()
+        .iter()
+        .enumerate()
+        .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
+        .map(|body| serde_json::to_vec(&body).unwrap())
+        .collect();
+    let mut conn = bench.pool.acquire().await.unwrap();
+    let started = std::time::Instant::now();
+    for body in &bodies {
+        let (_, transactions) = notebox::upload::parse(body).unwrap();
+        for transaction in &transactions {
+            let outcome = notebox::upload::apply(&mut conn, &schema, bench.user_id, transaction)
+                .await
+                .unwrap();
+            assert!(matches!(outcome, notebox::upload::Outcome::Applied));
+        }
+    }
+    drop(conn);
+    report(
+        "    parse + apply without HTTP (library call)",
+        TRANSACTIONS * OPS_PER_TX,
+        started.elapsed(),
+    );
+
+    // The floor: an empty batch costs HTTP, auth and JSON framing, no database work.
+    let started = std::time::Instant::now();
+    for _ in 0..2000 {
+        post_bytes(&bench, br#"{"batch":[]}"#.to_vec()).await;
+    }
+    println!(
+        "    empty POST /api/data (HTTP + auth floor): {:.3} ms per request",
+        started.elapsed().as_secs_f64() / 2.0
+    );
+
     // (b) mixed: each transaction inserts 50 notes, patches 30 and deletes 20 of those from (a).
     let mixed: Vec<Vec<u8>> = (0..TRANSACTIONS)
         .map(|t| {
