@@ -267,6 +267,7 @@ async fn run_group(
             sqlx::query_scalar(&put_sql(table))
                 .bind(rows())
                 .bind(&owner_text)
+                .bind(&ids)
                 .fetch_all(&mut *conn)
                 .await?
         }
@@ -282,6 +283,7 @@ async fn run_group(
             sqlx::query_scalar(&patch_sql(table, &columns))
                 .bind(rows())
                 .bind(&owner_text)
+                .bind(&ids)
                 .fetch_all(&mut *conn)
                 .await?
         }
@@ -331,11 +333,14 @@ async fn run_group(
 
 /// `and no row of this statement belongs to someone else`: makes each statement all or
 /// nothing with respect to ownership, so a lone statement needs no transaction around it.
+/// `ids` is the parameter holding the statement's ids as text[]; evaluated once per
+/// statement (an uncorrelated subquery): one index probe per id.
 fn none_foreign(table: &Table, ids: &str) -> String {
     format!(
-        "not exists (select 1 from {t} x where x.{id} in ({ids}) and x.{owner} is distinct from $2::text::{owner_type})",
+        "not exists (select 1 from {t} x where x.{id} = any({ids}::text[]::{ty}[]) and x.{owner} is distinct from $2::text::{owner_type})",
         t = table.quoted,
         id = quote(&table.id.name),
+        ty = table.id.sql_type,
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
     )
@@ -365,13 +370,13 @@ fn put_sql(table: &Table) -> String {
         updates.push(format!("{owner} = excluded.{owner}"));
     }
     format!(
-        "with r as (select * from jsonb_populate_recordset(null::{t}, $1)) \
-         insert into {t} ({columns}) select {values} from r where {guard} \
+        "insert into {t} ({columns}) select {values} from jsonb_populate_recordset(null::{t}, $1) as r \
+         where {guard} \
          on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner} returning {t}.{id}::text",
         t = table.quoted,
         columns = columns.join(", "),
         values = values.join(", "),
-        guard = none_foreign(table, &format!("select {id} from r")),
+        guard = none_foreign(table, "$3"),
         updates = updates.join(", "),
     )
 }
@@ -383,25 +388,24 @@ fn patch_sql(table: &Table, columns: &[&str]) -> String {
         .map(|c| format!("{q} = r.{q}", q = quote(c)))
         .collect();
     format!(
-        "with r as (select * from jsonb_populate_recordset(null::{t}, $1)) \
-         update {t} set {sets} from r \
+        "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
          where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} and {guard} returning {t}.{id}::text",
         t = table.quoted,
         sets = sets.join(", "),
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
-        guard = none_foreign(table, &format!("select {id} from r")),
+        guard = none_foreign(table, "$3"),
     )
 }
 
 fn delete_sql(table: &Table) -> String {
-    let ids = format!("select unnest($1::text[]::{}[])", table.id.sql_type);
     format!(
-        "delete from {t} where {id} in ({ids}) and {owner} = $2::text::{owner_type} and {guard} returning {id}::text",
+        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} and {guard} returning {id}::text",
         t = table.quoted,
         id = quote(&table.id.name),
+        ty = table.id.sql_type,
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
-        guard = none_foreign(table, &ids),
+        guard = none_foreign(table, "$1"),
     )
 }

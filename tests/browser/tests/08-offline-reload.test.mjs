@@ -21,7 +21,8 @@ test('a reload without any network still opens the notes, and offline edits uplo
   const { page, context } = browser;
   await page.getByRole('button', { name: 'New note' }).first().click();
   await page.getByLabel('Title').fill('Before the outage');
-  await poll(async () => (await sql('SELECT 1 FROM notes WHERE owner_id = $1', [user.id])).length === 1, {
+  // Wait for the title itself: the note's first upload may carry an empty title.
+  await poll(async () => (await sql("SELECT 1 FROM notes WHERE owner_id = $1 AND title = 'Before the outage'", [user.id])).length === 1, {
     message: 'the first note in Postgres',
   });
   await poll(() => page.evaluate(() => navigator.serviceWorker.controller != null), {
@@ -40,10 +41,15 @@ test('a reload without any network still opens the notes, and offline edits uplo
   await shot(page, 'offline-reload');
 
   await context.setOffline(false);
-  const titles = await poll(async () => {
+  // Two rows appear before the offline note's title does (its insert and its edit are
+  // separate uploads): wait for the final state, then assert it.
+  const expected = ['Before the outage', 'Written with no network'];
+  let titles = [];
+  await poll(async () => {
     const rows = await sql('SELECT title FROM notes WHERE owner_id = $1 ORDER BY title', [user.id]);
-    return rows.length === 2 && rows.map((r) => r.title);
-  }, { timeout: 45_000, message: 'the offline note in Postgres' });
-  assert.deepEqual(titles, ['Before the outage', 'Written with no network']);
+    titles = rows.map((r) => r.title);
+    return JSON.stringify(titles) === JSON.stringify(expected);
+  }, { timeout: 45_000, message: 'the offline note, with its title, in Postgres' }).catch(() => {});
+  assert.deepEqual(titles, expected);
   await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
 });
