@@ -5,8 +5,8 @@
 //! column type (`jsonb_populate_recordset`). Ownership is part of every statement's WHERE
 //! clause, and a statement touching any row of another user touches none, so each statement
 //! is all-or-nothing by itself: a transaction of one statement (100 PUTs, or one edit) runs
-//! without BEGIN/COMMIT in one round trip. Rows a statement did not return tell us which
-//! entries were refused.
+//! without BEGIN/COMMIT in one round trip. When a statement touched fewer rows than it was
+//! given, one more query tells missing rows (fine) from someone else's (refused).
 //! When a multi-row statement fails, the transaction is replayed entry by entry (and
 //! rolled back) to name the entry at fault.
 
@@ -262,13 +262,13 @@ async fn run_group(
                 .collect(),
         )
     };
-    let touched: Vec<String> = match group.op {
+    let affected = match group.op {
         Op::Put => {
-            sqlx::query_scalar(&put_sql(table))
+            sqlx::query(&put_sql(table))
                 .bind(rows())
                 .bind(&owner_text)
                 .bind(&ids)
-                .fetch_all(&mut *conn)
+                .execute(&mut *conn)
                 .await?
         }
         Op::Patch => {
@@ -280,32 +280,27 @@ async fn run_group(
             if columns.is_empty() {
                 return Ok(None); // an empty PATCH changes nothing
             }
-            sqlx::query_scalar(&patch_sql(table, &columns))
+            sqlx::query(&patch_sql(table, &columns))
                 .bind(rows())
                 .bind(&owner_text)
                 .bind(&ids)
-                .fetch_all(&mut *conn)
+                .execute(&mut *conn)
                 .await?
         }
         Op::Delete => {
-            sqlx::query_scalar(&delete_sql(table))
+            sqlx::query(&delete_sql(table))
                 .bind(&ids)
                 .bind(&owner_text)
-                .fetch_all(&mut *conn)
+                .execute(&mut *conn)
                 .await?
         }
-    };
-    if touched.len() == ids.len() {
+    }
+    .rows_affected();
+    if affected == ids.len() as u64 {
         return Ok(None);
     }
-    // Untouched ids are missing (fine for PATCH/DELETE) or someone else's (refused).
-    let untouched: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|id| !touched.iter().any(|t| t == id))
-        .collect();
-    // Every statement refuses to run when any of its rows is someone else's, so an
-    // untouched id is either missing (fine for PATCH/DELETE) or foreign: ask which.
+    // Fewer rows: some are missing (fine for PATCH/DELETE) or one is someone else's, in
+    // which case the statement touched nothing. Ask which.
     let sql = format!(
         "select {id}::text from {t} where {id} = any($1::text[]::{ty}[]) and {owner} is distinct from $2::text::{owner_type}",
         id = quote(&table.id.name),
@@ -315,7 +310,7 @@ async fn run_group(
         owner_type = table.owner.sql_type,
     );
     let foreign: Vec<String> = sqlx::query_scalar(&sql)
-        .bind(&untouched)
+        .bind(&ids)
         .bind(&owner_text)
         .fetch_all(&mut *conn)
         .await?;
@@ -347,7 +342,7 @@ fn none_foreign(table: &Table, ids: &str) -> String {
 }
 
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
-/// always the caller, and an existing row of another owner is left alone (not returned).
+/// always the caller, and an existing row of another owner is left alone.
 fn put_sql(table: &Table) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
@@ -372,7 +367,7 @@ fn put_sql(table: &Table) -> String {
     format!(
         "insert into {t} ({columns}) select {values} from jsonb_populate_recordset(null::{t}, $1) as r \
          where {guard} \
-         on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner} returning {t}.{id}::text",
+         on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner}",
         t = table.quoted,
         columns = columns.join(", "),
         values = values.join(", "),
@@ -389,7 +384,7 @@ fn patch_sql(table: &Table, columns: &[&str]) -> String {
         .collect();
     format!(
         "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
-         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} and {guard} returning {t}.{id}::text",
+         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} and {guard}",
         t = table.quoted,
         sets = sets.join(", "),
         owner = quote(&table.owner.name),
@@ -400,7 +395,7 @@ fn patch_sql(table: &Table, columns: &[&str]) -> String {
 
 fn delete_sql(table: &Table) -> String {
     format!(
-        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} and {guard} returning {id}::text",
+        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} and {guard}",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,

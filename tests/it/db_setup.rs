@@ -260,12 +260,7 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
 async fn note_insert_appears_on_a_logical_replication_slot(pool: PgPool) {
     let config = config_for(&pool);
     db::migrate(&pool, &config.powersync).await.unwrap();
-    let slot = unique("slot");
-    sqlx::query("select pg_create_logical_replication_slot($1, 'pgoutput')")
-        .bind(&slot)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let slot = crate::helpers::Slot::create(&pool).await;
 
     let user_id: uuid::Uuid = sqlx::query_scalar(
         "insert into users (email, password_hash) values ('a@example.org', 'x') returning id",
@@ -279,12 +274,7 @@ async fn note_insert_appears_on_a_logical_replication_slot(pool: PgPool) {
         .await
         .unwrap();
 
-    let changes = super::helpers::slot_changes_until(&pool, &slot, |c| c.inserts > 0).await;
-    sqlx::query("select pg_drop_replication_slot($1)")
-        .bind(&slot)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let changes = slot.read_until_and_drop(|c| c.inserts > 0).await;
     assert!(
         changes.relations.contains(&"notes".to_owned()),
         "{changes:?}"

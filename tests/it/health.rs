@@ -21,10 +21,7 @@ async fn readyz_needs_migrations_and_publication(pool: PgPool) {
     let app = app(config.clone(), pool.clone());
     let response = get(&app, "/readyz").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
-    let message = response.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message = response.error_message().to_owned();
     assert!(
         message.contains("migrations") && message.contains("publication"),
         "{message}"

@@ -70,6 +70,14 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// `error.message` of the JSON error envelope.
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .expect("an error envelope")
+            .to_owned()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
@@ -262,4 +270,34 @@ pub async fn node(script: &str, args: &[&str]) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A pgoutput logical replication slot reading the `powersync` publication, as PowerSync's.
+pub struct Slot<'a> {
+    pool: &'a PgPool,
+    name: String,
+}
+
+impl<'a> Slot<'a> {
+    pub async fn create(pool: &'a PgPool) -> Self {
+        let name = unique("slot");
+        sqlx::query("select pg_create_logical_replication_slot($1, 'pgoutput')")
+            .bind(&name)
+            .execute(pool)
+            .await
+            .unwrap();
+        Self { pool, name }
+    }
+
+    /// Reads changes until `done` holds (or 10 s pass), then drops the slot: a slot left
+    /// behind would keep WAL and block dropping the test database.
+    pub async fn read_until_and_drop(self, done: impl Fn(&SlotChanges) -> bool) -> SlotChanges {
+        let changes = slot_changes_until(self.pool, &self.name, done).await;
+        sqlx::query("select pg_drop_replication_slot($1)")
+            .bind(&self.name)
+            .execute(self.pool)
+            .await
+            .unwrap();
+        changes
+    }
 }

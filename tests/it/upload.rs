@@ -592,10 +592,7 @@ async fn protocol_errors_write_nothing(pool: PgPool) {
         let response = send(&f.app, request).await;
         assert_eq!(response.status, status, "{:?}", response.json());
         assert!(
-            response.json()["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains(message),
+            response.error_message().contains(message),
             "{:?}",
             response.json()
         );
@@ -747,12 +744,7 @@ async fn uploads_and_rejections_reach_the_replication_slot(pool: PgPool) {
     notebox::db::setup_powersync(&pool, &config.powersync)
         .await
         .unwrap();
-    let slot = crate::helpers::unique("slot");
-    sqlx::query("select pg_create_logical_replication_slot($1, 'pgoutput')")
-        .bind(&slot)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let slot = crate::helpers::Slot::create(&pool).await;
     let f = fixture(pool.clone(), config).await;
     let ((_, alice), (_, bob)) = (&f.alice, &f.bob);
     let id = new_id();
@@ -766,12 +758,7 @@ async fn uploads_and_rejections_reach_the_replication_slot(pool: PgPool) {
         json!({"batch": [put(&id, 1, json!({"title": "bob's attempt"}))]}),
     )
     .await;
-    let changes = crate::helpers::slot_changes_until(&pool, &slot, |c| c.inserts >= 2).await;
-    sqlx::query("select pg_drop_replication_slot($1)")
-        .bind(&slot)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let changes = slot.read_until_and_drop(|c| c.inserts >= 2).await;
     assert!(
         changes.relations.contains(&"notes".to_owned()),
         "{changes:?}"
