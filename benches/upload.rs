@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 const OPS_PER_TX: usize = 100;
 const TRANSACTIONS: usize = 200;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 fn note(i: usize) -> (Uuid, String, String) {
     (
@@ -159,6 +159,15 @@ async fn main() {
         .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
         .map(|body| serde_json::to_vec(&body).unwrap())
         .collect();
+    let started = std::time::Instant::now();
+    for body in &bodies {
+        std::hint::black_box(notebox::upload::parse(body).unwrap());
+    }
+    report(
+        "    parse only (JSON → client transactions)",
+        TRANSACTIONS * OPS_PER_TX,
+        started.elapsed(),
+    );
     let mut conn = bench.pool.acquire().await.unwrap();
     let started = std::time::Instant::now();
     for body in &bodies {
