@@ -1,8 +1,9 @@
 //! Applies one client transaction as one Postgres transaction.
 //!
-//! Fast path: consecutive entries of the same table and op become one multi-row statement
-//! whose rows travel as a single jsonb parameter, so Postgres coerces every value to its
-//! column type (`jsonb_populate_recordset`). Ownership is part of every statement's WHERE
+//! Fast path: consecutive entries of the same table and op become one multi-row statement.
+//! PUT rows travel as one text[] parameter per column (`unnest`), PATCH rows as one jsonb
+//! document (`jsonb_populate_recordset`, since each may name other columns); either way
+//! Postgres coerces every value from text to its column type. Ownership is part of every statement's WHERE
 //! clause, and a statement touching any row of another user touches none, so each statement
 //! is all-or-nothing by itself: a transaction of one statement (100 PUTs, or one edit) runs
 //! without BEGIN/COMMIT in one round trip. When a statement touched fewer rows than it was
@@ -264,12 +265,19 @@ async fn run_group(
     };
     let affected = match group.op {
         Op::Put => {
-            sqlx::query(&put_sql(table))
-                .bind(rows())
-                .bind(&owner_text)
-                .bind(&ids)
-                .execute(&mut *conn)
-                .await?
+            // One text[] per column (not one jsonb document): Postgres still coerces each
+            // value from text, without parsing and walking a JSON document first.
+            let sql = put_sql(table);
+            let mut query = sqlx::query(&sql).bind(&ids).bind(&owner_text);
+            for column in &table.writable {
+                let values: Vec<Option<String>> = group
+                    .entries
+                    .iter()
+                    .map(|&i| as_text(checked[i].data.get(&column.name)))
+                    .collect();
+                query = query.bind(values);
+            }
+            query.execute(&mut *conn).await?
         }
         Op::Patch => {
             let columns: Vec<&str> = checked[group.entries[0]]
@@ -343,21 +351,27 @@ fn none_foreign(table: &Table, ids: &str) -> String {
 
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
 /// always the caller, and an existing row of another owner is left alone.
+/// `$1` ids, `$2` owner, `$3…` one text[] per writable column.
 fn put_sql(table: &Table) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
     let mut columns = vec![id.clone(), owner.clone()];
     let mut values = vec![
-        format!("r.{id}"),
+        format!("v.c0::{}", table.id.sql_type),
         format!("$2::text::{}", table.owner.sql_type),
     ];
+    let mut arrays = vec!["$1::text[]".to_owned()];
+    let mut aliases = vec!["c0".to_owned()];
     let mut updates = Vec::new();
-    for column in &table.writable {
+    for (i, column) in table.writable.iter().enumerate() {
         let name = quote(&column.name);
+        let value = format!("v.c{}::{}", i + 1, column.sql_type);
         values.push(match &column.default {
-            Some(default) => format!("coalesce(r.{name}, {default})"),
-            None => format!("r.{name}"),
+            Some(default) => format!("coalesce({value}, {default})"),
+            None => value,
         });
+        arrays.push(format!("${}::text[]", i + 3));
+        aliases.push(format!("c{}", i + 1));
         updates.push(format!("{name} = excluded.{name}"));
         columns.push(name);
     }
@@ -365,15 +379,29 @@ fn put_sql(table: &Table) -> String {
         updates.push(format!("{owner} = excluded.{owner}"));
     }
     format!(
-        "insert into {t} ({columns}) select {values} from jsonb_populate_recordset(null::{t}, $1) as r \
+        "insert into {t} ({columns}) select {values} from unnest({arrays}) as v({aliases}) \
          where {guard} \
          on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner}",
         t = table.quoted,
         columns = columns.join(", "),
         values = values.join(", "),
-        guard = none_foreign(table, "$3"),
+        arrays = arrays.join(", "),
+        aliases = aliases.join(", "),
+        guard = none_foreign(table, "$1"),
         updates = updates.join(", "),
     )
+}
+
+/// A JSON value as the text Postgres parses into the column's type (what
+/// `jsonb_populate_record` would hand the type's input function). Absent or null: NULL.
+fn as_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Number(number) => Some(number.to_string()),
+        nested => Some(nested.to_string()),
+    }
 }
 
 fn patch_sql(table: &Table, columns: &[&str]) -> String {
