@@ -176,11 +176,13 @@ async fn format_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<Stri
 }
 
 /// The statement to show an admin: the password never appears in output.
+/// The last argument (the password) is never formatted in, whatever quotes it holds.
 async fn display_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<String, sqlx::Error> {
-    Ok(format_sql(pool, template, args).await?.replace(
-        &format!("'{}'", args.last().copied().unwrap_or_default()),
-        "'…'",
-    ))
+    let mut shown = args.to_vec();
+    if let Some(password) = shown.last_mut() {
+        *password = "…";
+    }
+    format_sql(pool, template, &shown).await
 }
 
 async fn replication_role(
