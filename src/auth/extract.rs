@@ -51,7 +51,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Refuses a cookie-authenticated state change that a foreign site could have made:
 /// the browser's Origin must be ours and the body JSON (which a cross-site form cannot send).
-pub fn check_csrf(parts: &Parts, config: &Config) -> Result<(), ApiError> {
+fn check_csrf(parts: &Parts, config: &Config) -> Result<(), ApiError> {
     if parts.method.is_safe() {
         return Ok(());
     }

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::sync::OnceCell;
 
-pub use extract::{Credential, CurrentSession, SESSION_COOKIE, check_csrf, session_from};
+pub use extract::{Credential, CurrentSession, SESSION_COOKIE, session_from};
 pub use keys::KeyRing;
 pub use rate_limit::RateLimiter;
 pub use recent::Recent;

@@ -309,15 +309,7 @@ async fn run_group(
     }
     // Fewer rows: some are missing (fine for PATCH/DELETE) or one is someone else's, in
     // which case the statement touched nothing. Ask which.
-    let sql = format!(
-        "select {id}::text from {t} where {id} = any($1::text[]::{ty}[]) and {owner} is distinct from $2::text::{owner_type}",
-        id = quote(&table.id.name),
-        t = table.quoted,
-        ty = table.id.sql_type,
-        owner = quote(&table.owner.name),
-        owner_type = table.owner.sql_type,
-    );
-    let foreign: Vec<String> = sqlx::query_scalar(&sql)
+    let foreign: Vec<String> = sqlx::query_scalar(&foreign_rows(table, "$1"))
         .bind(&ids)
         .bind(&owner_text)
         .fetch_all(&mut *conn)
@@ -334,19 +326,23 @@ async fn run_group(
         }))
 }
 
-/// `and no row of this statement belongs to someone else`: makes each statement all or
-/// nothing with respect to ownership, so a lone statement needs no transaction around it.
-/// `ids` is the parameter holding the statement's ids as text[]; evaluated once per
-/// statement (an uncorrelated subquery): one index probe per id.
-fn none_foreign(table: &Table, ids: &str) -> String {
+/// The ids among `ids` (a text[] parameter) whose row belongs to someone other than `$2`.
+fn foreign_rows(table: &Table, ids: &str) -> String {
     format!(
-        "not exists (select 1 from {t} x where x.{id} = any({ids}::text[]::{ty}[]) and x.{owner} is distinct from $2::text::{owner_type})",
+        "select x.{id}::text from {t} x where x.{id} = any({ids}::text[]::{ty}[]) and x.{owner} is distinct from $2::text::{owner_type}",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
         owner = quote(&table.owner.name),
         owner_type = table.owner.sql_type,
     )
+}
+
+/// `and no row of this statement belongs to someone else`: makes each statement all or
+/// nothing with respect to ownership, so a lone statement needs no transaction around it.
+/// Evaluated once per statement (an uncorrelated subquery): one index probe per id.
+fn none_foreign(table: &Table, ids: &str) -> String {
+    format!("not exists ({})", foreign_rows(table, ids))
 }
 
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
