@@ -90,17 +90,21 @@ async fn baseline(
     started.elapsed()
 }
 
+/// One serialized `{"batch":[…]}` body of PUTs per transaction of rows.
+fn batch_bodies(rows: &[Vec<(Uuid, String, String)>]) -> Vec<Vec<u8>> {
+    rows.iter()
+        .enumerate()
+        .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
+        .map(|body| serde_json::to_vec(&body).unwrap())
+        .collect()
+}
+
 /// (a): the same kind of rows through POST /api/data, one 100-op transaction per request.
 async fn through_api(
     bench: &support::Bench,
     rows: &[Vec<(Uuid, String, String)>],
 ) -> std::time::Duration {
-    let bodies: Vec<Vec<u8>> = rows
-        .iter()
-        .enumerate()
-        .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
-        .map(|body| serde_json::to_vec(&body).unwrap())
-        .collect();
+    let bodies = batch_bodies(rows);
     let started = std::time::Instant::now();
     for body in bodies {
         post_bytes(bench, body).await;
@@ -153,12 +157,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let bodies: Vec<Vec<u8>> = fresh()
-        .iter()
-        .enumerate()
-        .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put(*id, title, body, t)).collect::<Vec<_>>()}))
-        .map(|body| serde_json::to_vec(&body).unwrap())
-        .collect();
+    let bodies = batch_bodies(&fresh());
     let started = std::time::Instant::now();
     for body in &bodies {
         std::hint::black_box(notebox::upload::parse(body).unwrap());

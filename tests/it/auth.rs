@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    ORIGIN, app, config_for, get, get_as, json_request, node, send, serve, signup,
+    ORIGIN, app, config_for, get, get_as, json_request, node, post_json, send, serve, signup,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -44,14 +44,11 @@ async fn first_signup_is_admin_then_signup_is_closed(pool: PgPool) {
         json!({"needs_setup": true, "signup": "closed"})
     );
 
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "Ada@Example.org", "password": PASSWORD, "display_name": "Ada"}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "Ada@Example.org", "password": PASSWORD, "display_name": "Ada"}),
+        None,
     )
     .await;
     assert_eq!(response.status, StatusCode::CREATED);
@@ -84,14 +81,11 @@ async fn first_signup_is_admin_then_signup_is_closed(pool: PgPool) {
         get(&app, "/api/auth/setup").await.json()["needs_setup"],
         false
     );
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "eve@example.org", "password": PASSWORD}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "eve@example.org", "password": PASSWORD}),
+        None,
     )
     .await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
@@ -109,27 +103,21 @@ async fn open_signup_creates_regular_users_and_refuses_duplicates(pool: PgPool) 
     config.auth.signup = SignupPolicy::Open;
     let app = app(config, pool.clone());
     signup(&app, "admin@example.org").await;
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "bob@example.org", "password": PASSWORD}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "bob@example.org", "password": PASSWORD}),
+        None,
     )
     .await;
     assert_eq!(response.status, StatusCode::CREATED);
     assert_eq!(response.json()["user"]["is_admin"], false);
 
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "BOB@example.org", "password": PASSWORD}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "BOB@example.org", "password": PASSWORD}),
+        None,
     )
     .await;
     assert_eq!(
@@ -137,26 +125,20 @@ async fn open_signup_creates_regular_users_and_refuses_duplicates(pool: PgPool) 
         StatusCode::CONFLICT,
         "emails are unique whatever their case"
     );
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "carol@example.org", "password": "short"}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "carol@example.org", "password": "short"}),
+        None,
     )
     .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert!(response.error_message().contains("at least 10"));
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "not-an-email", "password": PASSWORD}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "not-an-email", "password": PASSWORD}),
+        None,
     )
     .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
@@ -183,11 +165,7 @@ async fn login_refusals_look_the_same(pool: PgPool) {
         wrong_password.body, no_such_user.body,
         "no hint whether the account exists"
     );
-    let malformed = send(
-        &app,
-        json_request("POST", "/api/auth/login", json!({"email": "x"}), None),
-    )
-    .await;
+    let malformed = post_json(&app, "/api/auth/login", json!({"email": "x"}), None).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert!(malformed.error_message().contains("password"));
 }
@@ -266,11 +244,7 @@ async fn sessions_work_by_bearer_and_cookie_and_end_on_logout(pool: PgPool) {
     .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     // The bearer session is a different session and still works; bearer needs no Origin.
-    let bearer_logout = send(
-        &app,
-        json_request("POST", "/api/auth/logout", json!({}), Some(&token)),
-    )
-    .await;
+    let bearer_logout = post_json(&app, "/api/auth/logout", json!({}), Some(&token)).await;
     assert_eq!(bearer_logout.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get_as(&app, "/api/auth/me", &token).await.status,
@@ -369,14 +343,11 @@ async fn https_public_url_marks_the_cookie_secure(pool: PgPool) {
     let mut config = config_for(&pool);
     config.server.public_url = "https://notes.example.org".parse().unwrap();
     let app = app(config, pool);
-    let response = send(
+    let response = post_json(
         &app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            json!({"email": "a@example.org", "password": PASSWORD}),
-            None,
-        ),
+        "/api/auth/signup",
+        json!({"email": "a@example.org", "password": PASSWORD}),
+        None,
     )
     .await;
     assert!(
@@ -861,11 +832,7 @@ async fn recently_checked_sessions_and_their_revocation(pool: PgPool) {
         StatusCode::OK,
         "trusted for recheck_after"
     );
-    let logout = send(
-        &app,
-        json_request("POST", "/api/auth/logout", json!({}), Some(&token)),
-    )
-    .await;
+    let logout = post_json(&app, "/api/auth/logout", json!({}), Some(&token)).await;
     assert_eq!(logout.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get_as(&app, "/api/auth/me", &token).await.status,

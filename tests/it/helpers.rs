@@ -45,6 +45,18 @@ pub fn config_for(pool: &PgPool) -> Config {
     config
 }
 
+/// `config_for` without the replication role and storage database, with the publication
+/// set up: what a test needs to read the `powersync` publication, and nothing cluster-wide.
+pub async fn config_with_publication(pool: &PgPool) -> Config {
+    let mut config = config_for(pool);
+    config.powersync.replication_password = None;
+    config.powersync.storage_database = String::new();
+    notebox::db::setup_powersync(pool, &config.powersync)
+        .await
+        .unwrap();
+    config
+}
+
 /// Drops the cluster-wide objects a test's PowerSync setup created.
 pub async fn drop_powersync_objects(pool: &PgPool, config: &Config) {
     let ps = &config.powersync;
@@ -206,16 +218,23 @@ pub async fn get_as(app: &Router, path: &str, session: &str) -> TestResponse {
     .await
 }
 
+/// POSTs a JSON body (as bearer `session` when given) and reads the answer.
+pub async fn post_json(
+    app: &Router,
+    path: &str,
+    body: serde_json::Value,
+    session: Option<&str>,
+) -> TestResponse {
+    send(app, json_request("POST", path, body, session)).await
+}
+
 /// Signs up through the API and returns (user id, session token).
 pub async fn signup(app: &Router, email: &str) -> (String, String) {
-    let response = send(
+    let response = post_json(
         app,
-        json_request(
-            "POST",
-            "/api/auth/signup",
-            serde_json::json!({"email": email, "password": "correct horse battery"}),
-            None,
-        ),
+        "/api/auth/signup",
+        serde_json::json!({"email": email, "password": "correct horse battery"}),
+        None,
     )
     .await;
     assert_eq!(

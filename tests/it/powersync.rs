@@ -7,7 +7,7 @@ use notebox::powersync;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{app, config_for, get, get_as, json_request, node, send, serve, signup};
+use crate::helpers::{app, config_for, get, get_as, node, post_json, serve, signup};
 
 const ALICE: &str = "0d3c1a2b-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const BOB: &str = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
@@ -159,12 +159,7 @@ async fn rendered_jwks_uri_serves_keys_with_kids(pool: PgPool) {
 
 #[sqlx::test]
 async fn readyz_is_degraded_not_down_without_powersync(pool: PgPool) {
-    let mut config = config_for(&pool);
-    config.powersync.replication_password = None;
-    config.powersync.storage_database = String::new();
-    notebox::db::setup_powersync(&pool, &config.powersync)
-        .await
-        .unwrap();
+    let mut config = crate::helpers::config_with_publication(&pool).await;
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -209,11 +204,7 @@ async fn metrics_count_requests_uploads_and_tokens(pool: PgPool) {
         {"op": "PUT", "type": "notes", "id": note, "tx_id": 1, "data": {"title": "t"}},
         {"op": "PUT", "type": "nope", "id": note, "tx_id": 2, "data": {}},
     ]});
-    send(
-        &app,
-        json_request("POST", "/api/data", batch, Some(&session)),
-    )
-    .await;
+    post_json(&app, "/api/data", batch, Some(&session)).await;
     assert_eq!(get(&app, "/metrics").await.status, StatusCode::UNAUTHORIZED);
     let metrics = get_as(&app, "/metrics", "scrape-me").await;
     assert_eq!(metrics.status, StatusCode::OK);

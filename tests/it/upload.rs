@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{ORIGIN, TestResponse, app, config_for, get_as, json_request, send, signup};
+use crate::helpers::{ORIGIN, TestResponse, app, config_for, get_as, post_json, send, signup};
 
 struct Fixture {
     app: Router,
@@ -35,11 +35,7 @@ async fn fixture(pool: PgPool, config: Config) -> Fixture {
 
 impl Fixture {
     async fn upload(&self, session: &str, body: Value) -> TestResponse {
-        send(
-            &self.app,
-            json_request("POST", "/api/data", body, Some(session)),
-        )
-        .await
+        post_json(&self.app, "/api/data", body, Some(session)).await
     }
 
     async fn note(&self, id: &str) -> Option<(String, String, String)> {
@@ -103,14 +99,11 @@ async fn put_patch_delete_in_batch_format(pool: PgPool) {
 #[sqlx::test]
 async fn transactions_format_other_spelling_and_cookie_auth(pool: PgPool) {
     let f = fixture(pool.clone(), config_for(&pool)).await;
-    let login = send(
+    let login = post_json(
         &f.app,
-        json_request(
-            "POST",
-            "/api/auth/login",
-            json!({"email": "alice@example.org", "password": "correct horse battery"}),
-            None,
-        ),
+        "/api/auth/login",
+        json!({"email": "alice@example.org", "password": "correct horse battery"}),
+        None,
     )
     .await;
     let cookie = login
@@ -673,13 +666,8 @@ async fn terminated_connection_is_retryable_and_nothing_is_half_applied(pool: Pg
             .unwrap();
         let app = f.app.clone();
         let session = alice.clone();
-        let request = tokio::spawn(async move {
-            send(
-                &app,
-                json_request("POST", "/api/data", body, Some(&session)),
-            )
-            .await
-        });
+        let request =
+            tokio::spawn(async move { post_json(&app, "/api/data", body, Some(&session)).await });
         let deadline = Instant::now() + Duration::from_secs(10);
         let pid: i32 = loop {
             let waiting: Option<i32> = sqlx::query_scalar(
@@ -738,12 +726,7 @@ async fn terminated_connection_is_retryable_and_nothing_is_half_applied(pool: Pg
 /// replication slot reading the `powersync` publication.
 #[sqlx::test]
 async fn uploads_and_rejections_reach_the_replication_slot(pool: PgPool) {
-    let mut config = config_for(&pool);
-    config.powersync.replication_password = None;
-    config.powersync.storage_database = String::new();
-    notebox::db::setup_powersync(&pool, &config.powersync)
-        .await
-        .unwrap();
+    let config = crate::helpers::config_with_publication(&pool).await;
     let slot = crate::helpers::Slot::create(&pool).await;
     let f = fixture(pool.clone(), config).await;
     let ((_, alice), (_, bob)) = (&f.alice, &f.bob);
