@@ -6,6 +6,8 @@ mod binary;
 mod db_setup;
 mod health;
 mod helpers;
+mod invitations;
+mod notebooks;
 mod powersync;
 mod upload;
 mod web;
