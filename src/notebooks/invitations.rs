@@ -223,6 +223,18 @@ pub async fn create(
         Some(notebook_id) => {
             let role = role_of(&state.pool, notebook_id, session.user.id).await?;
             require_owner(role, "invite people to it")?;
+            let member: bool = sqlx::query_scalar(
+                "select exists (select 1 from notebook_members where notebook_id = $1 and lower(email) = lower($2))",
+            )
+            .bind(notebook_id)
+            .bind(&email)
+            .fetch_one(&state.pool)
+            .await?;
+            if member {
+                return Err(ApiError::Conflict(format!(
+                    "{email} is already a member of this notebook"
+                )));
+            }
             Some((notebook_id, request.role.unwrap_or(Role::Editor)))
         }
         None if request.role.is_some() => {

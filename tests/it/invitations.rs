@@ -264,6 +264,11 @@ async fn who_may_invite(pool: PgPool) {
         invite(&t, &t.bob.1, to_notebook).await.status,
         StatusCode::FORBIDDEN
     );
+    let member = json!({"email": "BOB@example.org", "notebook_id": t.notebook});
+    assert_eq!(
+        invite(&t, &t.ann.1, member).await.status,
+        StatusCode::CONFLICT
+    );
 
     // Without a notebook: admins only, and not for an existing account.
     let plain = json!({"email": "dan@example.org"});

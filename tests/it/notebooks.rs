@@ -7,7 +7,7 @@ use notebox::config::SignupPolicy;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestResponse, app, config_for, get_as, json_request, send, signup};
+use crate::helpers::{ORIGIN, TestResponse, app, config_for, get_as, json_request, send, signup};
 
 /// An app with open sign-up, where Ann (admin) owns notebook "Plans" and Bob and Cat have
 /// accounts but no membership.
@@ -258,24 +258,36 @@ async fn role_changes_and_removals_refused_for_non_owners_and_unknown_members(po
     );
 
     // Cookie-authenticated writes follow the CSRF rules like every other route.
-    let no_origin = send(
-        &t.app,
-        axum::http::Request::builder()
+    let by_cookie = |origin: Option<&str>| {
+        let mut request = axum::http::Request::builder()
             .method("DELETE")
             .uri(t.member(&t.cat.0))
             .header("cookie", format!("notebox_session={}", t.ann.1))
-            .header("content-type", "application/json")
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await;
+            .header("content-type", "application/json");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.body(axum::body::Body::empty()).unwrap()
+    };
+    let no_origin = send(&t.app, by_cookie(None)).await;
     assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
+    let foreign = send(&t.app, by_cookie(Some("https://evil.example"))).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
     assert_eq!(
         roles(&pool, &t.notebook).await,
         [
             pair("Bob@Example.org", "editor"),
             pair("ann@example.org", "owner"),
             pair("cat@example.org", "viewer")
+        ]
+    );
+    let ours = send(&t.app, by_cookie(Some(ORIGIN))).await;
+    assert_eq!(ours.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        roles(&pool, &t.notebook).await,
+        [
+            pair("Bob@Example.org", "editor"),
+            pair("ann@example.org", "owner")
         ]
     );
 }
@@ -393,4 +405,42 @@ async fn member_rows_carry_the_users_name_and_email(pool: PgPool) {
     assert_eq!(copy, ("Bobby".to_owned(), "bobby@example.org".to_owned()));
     let listed = get_as(&t.app, &t.members(), &t.ann.1).await.json();
     assert_eq!(listed["members"][1]["display_name"], "Bobby");
+}
+
+#[sqlx::test]
+async fn two_owners_demoting_each_other_at_once_leave_one_owner(pool: PgPool) {
+    let t = team(&pool).await;
+    for round in 0..5 {
+        t.add(&t.ann.1, "cat@example.org", "owner").await;
+        let (a, c) = tokio::join!(
+            t.set_role(&t.ann.1, &t.cat.0, "editor"),
+            t.set_role(&t.cat.1, &t.ann.0, "editor"),
+        );
+        // One wins; the other then is no owner any more (403) or would demote the last
+        // one (409); never a 500 from the trigger, never no owner.
+        let mut statuses = [a.status, c.status];
+        statuses.sort();
+        assert_eq!(statuses[0], StatusCode::OK, "round {round}");
+        assert!(
+            matches!(statuses[1], StatusCode::FORBIDDEN | StatusCode::CONFLICT),
+            "round {round}: {statuses:?}"
+        );
+        let owners: Vec<String> = sqlx::query_scalar(
+            "select email from notebook_members where notebook_id = $1::uuid and role = 'owner'",
+        )
+        .bind(&t.notebook)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(owners.len(), 1, "round {round}");
+        // Back to Ann as the only owner, Cat out, for the next round.
+        if owners[0] == "cat@example.org" {
+            t.set_role(&t.cat.1, &t.ann.0, "owner").await;
+        }
+        sqlx::query("delete from notebook_members where user_id = $1::uuid")
+            .bind(&t.cat.0)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
 }
