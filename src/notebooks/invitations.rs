@@ -94,6 +94,8 @@ struct Found {
     expires_at: DateTime<Utc>,
     accepted_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
+    /// False once whoever invited to a notebook is no longer one of its owners.
+    inviter_is_owner: bool,
 }
 
 impl Found {
@@ -107,6 +109,11 @@ impl Found {
         if self.accepted_at.is_some() {
             return Err(ApiError::Gone(
                 "this invitation was already used: log in instead, or ask for a new one".into(),
+            ));
+        }
+        if !self.inviter_is_owner {
+            return Err(ApiError::Gone(
+                "whoever sent this invitation is no longer an owner of the notebook: ask an owner for a new one".into(),
             ));
         }
         if self.expires_at <= Utc::now() {
@@ -130,8 +137,13 @@ impl Found {
     }
 }
 
-const FOUND_COLUMNS: &str =
-    "id, email, notebook_id, role, invited_by, expires_at, accepted_at, revoked_at";
+/// An invitation's state, from `invitations i`.
+const FOUND_COLUMNS: &str = "i.id, i.email, i.notebook_id, i.role, i.invited_by, i.expires_at,
+    i.accepted_at, i.revoked_at,
+    (i.notebook_id is null or i.invited_by is null or exists (
+        select 1 from notebook_members m
+        where m.notebook_id = i.notebook_id and m.user_id = i.invited_by and m.role = 'owner'
+    )) as inviter_is_owner";
 
 fn unknown_token() -> ApiError {
     ApiError::Missing(
@@ -300,16 +312,15 @@ pub async fn show(
         invited_by_name: Option<String>,
         has_account: bool,
     }
-    let row: Row = sqlx::query_as(
-        "select i.id, i.email, i.notebook_id, i.role, i.invited_by, i.expires_at, i.accepted_at,
-                i.revoked_at, n.name as notebook_name,
+    let row: Row = sqlx::query_as(&format!(
+        "select {FOUND_COLUMNS}, n.name as notebook_name,
                 nullif(coalesce(nullif(u.display_name, ''), u.email), '') as invited_by_name,
                 exists (select 1 from users x where lower(x.email) = lower(i.email)) as has_account
          from invitations i
          left join notebooks n on n.id = i.notebook_id
          left join users u on u.id = i.invited_by
-         where i.token_hash = $1",
-    )
+         where i.token_hash = $1"
+    ))
     .bind(hash_token(&token))
     .fetch_optional(&state.pool)
     .await?
@@ -355,7 +366,7 @@ pub async fn revoke(
     let unknown = || ApiError::Missing("there is no such invitation".into());
     let id: Uuid = id.parse().map_err(|_| unknown())?;
     let found: Found = sqlx::query_as(&format!(
-        "select {FOUND_COLUMNS} from invitations where id = $1"
+        "select {FOUND_COLUMNS} from invitations i where i.id = $1"
     ))
     .bind(id)
     .fetch_optional(&state.pool)
@@ -385,7 +396,7 @@ pub async fn check_signup_invitation(
     email: &str,
 ) -> Result<(), ApiError> {
     let found: Found = sqlx::query_as(&format!(
-        "select {FOUND_COLUMNS} from invitations where token_hash = $1"
+        "select {FOUND_COLUMNS} from invitations i where i.token_hash = $1"
     ))
     .bind(hash_token(token))
     .fetch_optional(db)
@@ -414,7 +425,7 @@ async fn consume(
     what_to_do: &str,
 ) -> Result<Accepted, ApiError> {
     let found: Found = sqlx::query_as(&format!(
-        "select {FOUND_COLUMNS} from invitations where token_hash = $1 for update"
+        "select {FOUND_COLUMNS} from invitations i where i.token_hash = $1 for update of i"
     ))
     .bind(hash_token(token))
     .fetch_optional(&mut *tx)

@@ -7,6 +7,7 @@ mod db_setup;
 mod health;
 mod helpers;
 mod invitations;
+mod invitations_cli;
 mod notebooks;
 mod powersync;
 mod upload;
