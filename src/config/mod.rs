@@ -68,6 +68,12 @@ pub struct DatabaseConfig {
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
     pub migrate_on_start: bool,
+    /// Postgres cancels any one statement of notebox's that runs longer.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// Postgres ends a notebox session left idle inside a transaction this long.
+    #[serde(with = "humantime_serde")]
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -77,6 +83,8 @@ impl Default for DatabaseConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             migrate_on_start: true,
+            statement_timeout: Duration::from_secs(20),
+            idle_in_transaction_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -156,13 +164,15 @@ impl Default for AuthConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
     pub max_body: ByteSize,
+    pub max_value: ByteSize,
     pub tables: BTreeMap<String, UploadTable>,
 }
 
 impl Default for UploadConfig {
     fn default() -> Self {
         Self {
-            max_body: ByteSize::mib(1),
+            max_body: ByteSize::mib(8),
+            max_value: ByteSize::kib(256),
             tables: BTreeMap::from([(
                 "notes".to_owned(),
                 UploadTable {
@@ -322,6 +332,10 @@ impl Config {
         }
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());
+        }
+        if self.upload.max_value.as_u64() == 0 || self.upload.max_value > self.upload.max_body {
+            problems
+                .push("upload.max_value must be more than 0 and at most upload.max_body".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             problems.push(format!(

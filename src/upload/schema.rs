@@ -49,6 +49,7 @@ impl UploadSchema {
     pub async fn load(pool: &PgPool, config: &UploadConfig) -> anyhow::Result<Self> {
         let mut tables = BTreeMap::new();
         for (name, table) in &config.tables {
+            refuse_internal(name)?;
             let rows: Vec<(String, String, Option<String>, bool)> = sqlx::query_as(
                 "select a.attname::text, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),
                         a.attgenerated <> ''
@@ -96,6 +97,7 @@ impl UploadSchema {
                     table.owner_column
                 )
             })?;
+            refuse_key_owner(pool, name, &owner.name).await?;
             let writable = columns
                 .iter()
                 .filter(|(c, generated)| !generated && c.name != "id" && c.name != owner.name)
@@ -114,6 +116,40 @@ impl UploadSchema {
         }
         Ok(Self { tables })
     }
+}
+
+/// notebox's own tables are never client-writable, whatever the config says.
+fn refuse_internal(name: &str) -> anyhow::Result<()> {
+    if crate::db::INTERNAL_TABLES.contains(&name) {
+        anyhow::bail!(
+            "upload.tables.{name}: {name} is one of notebox's own tables ({}), which clients may never write; remove it from [upload.tables]",
+            crate::db::INTERNAL_TABLES.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// An owner column that is (part of) the primary key would let a writer pick whose row
+/// it is by picking the key.
+async fn refuse_key_owner(pool: &PgPool, table: &str, owner: &str) -> anyhow::Result<()> {
+    let in_key: bool = sqlx::query_scalar(
+        "select exists (
+             select from pg_index i
+             join pg_class c on c.oid = i.indrelid
+             join pg_namespace n on n.oid = c.relnamespace
+             join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+             where i.indisprimary and n.nspname = 'public' and c.relname = $1 and a.attname = $2)",
+    )
+    .bind(table)
+    .bind(owner)
+    .fetch_one(pool)
+    .await?;
+    if in_key || owner == "id" {
+        anyhow::bail!(
+            "upload.tables.{table}.owner_column: {owner:?} is the primary key of public.{table}, so anyone could claim any row; name the column holding the owner's user id"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
