@@ -8,4 +8,5 @@ mod health;
 mod helpers;
 mod powersync;
 mod upload;
+mod upload_cancel;
 mod web;
