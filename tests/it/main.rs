@@ -9,4 +9,5 @@ mod helpers;
 mod powersync;
 mod upload;
 mod upload_cancel;
+mod upload_limits;
 mod web;
