@@ -10,4 +10,5 @@ mod powersync;
 mod upload;
 mod upload_cancel;
 mod upload_limits;
+mod upload_props;
 mod web;
