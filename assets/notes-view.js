@@ -6,6 +6,7 @@ import { connect, NoteboxConnector, openDatabase } from './db.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
 import { fullTime, nowIso, parseTime, plural, relativeTime, uuid } from './format.js';
+import { sizeWarning } from './size-warning.js';
 import { createRejectionsBanner, createSyncStatus } from './sync-view.js';
 import { confirmDialog, createToaster } from './ui.js';
 
@@ -65,12 +66,13 @@ export async function startNotes(root, user, hooks) {
     placeholder: 'Start writing…',
     'aria-label': 'Note',
   });
+  const bodySize = sizeWarning(bodyInput);
   const meta = h('p', { class: 'editor-meta' });
   const editor = h(
     'article',
     { class: 'editor', hidden: true, 'aria-label': 'Editor' },
     h('div', { class: 'editor-bar' }, back, saveState, h('span', { class: 'spacer' }), deleteButton),
-    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, meta),
+    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, bodySize.el, meta),
   );
   const placeholder = h(
     'div',
@@ -360,6 +362,7 @@ export async function startNotes(root, user, hooks) {
       input.value = value;
       if (focused) input.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
     }
+    bodySize.update();
     const created = parseTime(row.created_at);
     const updated = parseTime(row.updated_at);
     meta.textContent = [
