@@ -369,6 +369,13 @@ impl Config {
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());
         }
+        let statement_timeout = self.database.statement_timeout;
+        if statement_timeout.is_zero() || statement_timeout >= crate::http::REQUEST_TIMEOUT {
+            problems.push(format!(
+                "database.statement_timeout must be between 1ms and the {}s request timeout, e.g. \"20s\"",
+                crate::http::REQUEST_TIMEOUT.as_secs()
+            ));
+        }
         if self.upload.max_value.as_u64() == 0 || self.upload.max_value > self.upload.max_body {
             problems
                 .push("upload.max_value must be more than 0 and at most upload.max_body".into());

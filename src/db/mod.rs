@@ -56,12 +56,14 @@ fn millis(duration: std::time::Duration) -> String {
 /// pool closes it (which rolls the transaction back). A future cancelled inside sqlx's
 /// `begin` leaves Postgres in a transaction sqlx does not count, and any later
 /// one-statement upload on that connection would then report success without committing.
-/// `now()` is the transaction's start and `statement_timestamp()` this statement's: they
-/// differ only inside a transaction block. Runs in the release task, after the response.
+/// `now()` is the transaction's start and `statement_timestamp()` this statement's: sent
+/// as a simple query (one protocol message, unlike a prepared statement's Bind and
+/// Execute, which each restart the statement clock) they differ only inside a transaction
+/// block. Runs in the release task, after the response.
 async fn outside_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    let outside: bool = sqlx::query_scalar("select now() = statement_timestamp()")
-        .fetch_one(&mut *conn)
-        .await?;
+    // A bare &str without arguments goes out as a simple query.
+    let row = sqlx::Executor::fetch_one(&mut *conn, "select now() = statement_timestamp()").await?;
+    let outside: bool = sqlx::Row::try_get(&row, 0)?;
     if !outside {
         tracing::error!(
             "a pooled connection came back inside an open transaction; closing it (rolled back)"

@@ -197,6 +197,26 @@ async fn a_connection_left_in_a_transaction_is_not_reused(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(stored, Some(id), "the acknowledged write is committed");
+    // A clean connection is kept: the check on release must not discard every one.
+    let pid = || async {
+        sqlx::query_scalar::<_, i32>("select pg_backend_pid()")
+            .fetch_one(&app_pool)
+            .await
+            .unwrap()
+    };
+    let fresh_pid = pid().await;
+    assert_ne!(fresh_pid, leaked_pid);
+    for _ in 0..3 {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/api/data"))
+            .bearer_auth(&session)
+            .json(&transaction(Uuid::new_v4(), &user, 2, true))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(pid().await, fresh_pid, "the clean connection was reused");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let alive: bool =

@@ -377,3 +377,17 @@ async fn internal_tables_and_key_owner_columns_are_refused_at_start(pool: PgPool
         assert_eq!(error.lines().count(), 1);
     }
 }
+
+#[test]
+fn limits_and_timeouts_are_checked_when_the_config_loads() {
+    let mut config = Config::default();
+    assert!(config.problems().is_empty(), "{:?}", config.problems());
+    config.database.statement_timeout = std::time::Duration::from_secs(30);
+    config.upload.max_value = bytesize::ByteSize::mib(9);
+    let problems = config.problems().join("\n");
+    assert!(
+        problems.contains("database.statement_timeout"),
+        "{problems}"
+    );
+    assert!(problems.contains("upload.max_value"), "{problems}");
+}
