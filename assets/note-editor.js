@@ -69,7 +69,8 @@ export function createEditorView() {
     /** The notebook picker: `targets` [{id, name}] ('' is Personal), `selected` the note's. */
     setMoveTargets(targets, selected, enabled) {
       replace(moveSelect, targets.map((t) => h('option', { value: t.id, selected: t.id === selected }, t.name || 'Untitled notebook')));
-      moveSelect.disabled = !enabled || targets.length < 2;
+      // A viewer's note goes nowhere: no picker at all rather than a dead one.
+      moveSelect.hidden = !enabled || targets.length < 2;
     },
 
     /** Viewers get a read-only editor with a badge, and no delete. */

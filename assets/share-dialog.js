@@ -6,7 +6,8 @@
 import { ApiError, NetworkError } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { fullTime, parseTime } from './format.js';
-import { initials, ROLES } from './notebooks.js';
+import { ROLES } from './notebooks.js';
+import { avatar } from './sidebar-view.js';
 import { teamsApi } from './teams-api.js';
 import { confirmDialog } from './ui.js';
 
@@ -89,7 +90,7 @@ export function openShareDialog({ notebooks, notebookId, user, toaster, onLeft }
     return h(
       'li',
       { class: 'member', dataset: { member: member.user_id } },
-      h('span', { class: 'avatar', dataset: { hue: '0' }, 'aria-hidden': 'true' }, initials(member)),
+      avatar(member),
       h('span', { class: 'member-who' }, h('span', { class: 'member-name' }, me ? `${name} (you)` : name), member.display_name ? h('span', { class: 'member-email' }, member.email) : null),
       role,
       remove,

@@ -69,14 +69,19 @@ export function createSidebar({ onSelect, onCreate }) {
 
 /** Members' initials as small overlapping circles; the full names are in the title. */
 export function avatars(members, max = 4) {
-  const shown = members.slice(0, max);
+  const shown = members.length > max ? members.slice(0, max - 1) : members;
   const rest = members.length - shown.length;
   return h(
     'span',
     { class: 'avatars', 'aria-hidden': 'true', title: members.map((m) => m.display_name || m.email).join(', ') },
-    shown.map((m) => h('span', { class: 'avatar', dataset: { hue: String(hue(m.user_id)) } }, initials(m))),
+    shown.map((m) => avatar(m)),
     rest > 0 ? h('span', { class: 'avatar more' }, `+${rest}`) : null,
   );
+}
+
+/** One member's initials in a circle whose colour stays the same for that person. */
+export function avatar(member) {
+  return h('span', { class: 'avatar', dataset: { hue: String(hue(member.user_id)) }, 'aria-hidden': 'true' }, initials(member));
 }
 
 function hue(id) {
@@ -93,18 +98,23 @@ export function createScopeBar({ onShowNotebooks, onShare, onRename, onDelete })
   const title = h('h2', { class: 'scope-title', id: 'scope-title' });
   const badge = h('span', { class: 'badge', hidden: true }, icon('lock'), 'View only');
   const people = h('span', { class: 'scope-people' });
+  const sharing = h('p', { class: 'scope-sharing' });
   const share = h('button', { class: 'button ghost scope-share', type: 'button', onclick: () => onShare() }, icon('share'), h('span', { class: 'share-text' }, 'Share'));
   const rename = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Rename notebook', title: 'Rename notebook', onclick: () => onRename() }, icon('settings'));
   const remove = h('button', { class: 'icon-button danger-text', type: 'button', 'aria-label': 'Delete notebook', title: 'Delete notebook', onclick: () => onDelete() }, icon('trash'));
+  const members = h('div', { class: 'scope-members' }, people, sharing, share);
   const element = h(
     'div',
     { class: 'scope-bar' },
-    h('button', { class: 'icon-button show-notebooks', type: 'button', 'aria-label': 'Notebooks', onclick: onShowNotebooks }, icon('menu')),
-    h('div', { class: 'scope-name' }, title, badge),
-    people,
-    share,
-    rename,
-    remove,
+    h(
+      'div',
+      { class: 'scope-head' },
+      h('button', { class: 'icon-button show-notebooks', type: 'button', 'aria-label': 'Notebooks', onclick: onShowNotebooks }, icon('menu')),
+      h('div', { class: 'scope-name' }, title, badge),
+      rename,
+      remove,
+    ),
+    members,
   );
 
   /** @param notebook null for Personal; `loading`: a notebook not synced down yet */
@@ -112,8 +122,10 @@ export function createScopeBar({ onShowNotebooks, onShare, onRename, onDelete })
     title.textContent = notebook ? notebook.name || 'Untitled notebook' : loading ? 'Loading notebook…' : 'Personal';
     const role = notebook?.role ?? null;
     badge.hidden = role !== 'viewer';
-    replace(people, notebook && notebook.members.length > 1 ? avatars(notebook.members) : null);
-    share.hidden = !notebook;
+    const count = notebook?.members.length ?? 0;
+    replace(people, count > 1 ? avatars(notebook.members, 5) : null);
+    sharing.textContent = count > 1 ? `${count} members` : 'Only you';
+    members.hidden = !notebook;
     share.lastChild.textContent = role === 'owner' ? 'Share' : 'Members';
     share.setAttribute('aria-label', role === 'owner' ? `Share ${title.textContent}` : `Members of ${title.textContent}`);
     rename.hidden = !notebook || !['owner', 'editor'].includes(role);
