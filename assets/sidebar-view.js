@@ -18,7 +18,7 @@ export function createSidebar({ onSelect, onCreate }) {
       'div',
       { class: 'nb-head' },
       h('h2', { class: 'nb-heading' }, 'Notebooks'),
-      h('button', { class: 'icon-button', type: 'button', 'aria-label': 'New notebook', title: 'New notebook', onclick: onCreate }, icon('plus')),
+      h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Add a notebook', title: 'Add a notebook', onclick: onCreate }, icon('plus')),
     ),
     list,
   );

@@ -44,7 +44,7 @@ export async function openNotebook(page, name) {
 
 /** Creates a notebook through the sidebar's "New notebook" dialog. */
 export async function createNotebook(page, name) {
-  await page.getByRole('button', { name: 'New notebook' }).click();
+  await page.getByRole('button', { name: 'Add a notebook' }).click();
   const dialog = page.getByRole('dialog', { name: 'New notebook' });
   await dialog.getByLabel('Name').fill(name);
   await dialog.getByRole('button', { name: 'Create notebook' }).click();
