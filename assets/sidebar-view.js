@@ -11,6 +11,14 @@ import { initials, ROLES } from './notebooks.js';
  */
 export function createSidebar({ onSelect, onCreate }) {
   const list = h('ul', { class: 'nb-list' });
+  const hint = h(
+    'p',
+    { class: 'nb-hint', hidden: true },
+    'Notebooks hold notes you share: add one with ',
+    h('span', { 'aria-hidden': 'true' }, '+'),
+    h('span', { class: 'visually-hidden' }, 'Add a notebook'),
+    ', then invite people to it.',
+  );
   const element = h(
     'nav',
     { class: 'nb-nav', 'aria-label': 'Notebooks' },
@@ -21,9 +29,11 @@ export function createSidebar({ onSelect, onCreate }) {
       h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Add a notebook', title: 'Add a notebook', onclick: onCreate }, icon('plus')),
     ),
     list,
+    hint,
   );
 
   function render(snapshot, selected) {
+    hint.hidden = snapshot.notebooks.length > 0;
     const items = [
       item({ id: null, name: 'Personal', count: snapshot.personalCount, members: [], iconName: 'person' }, selected),
       ...snapshot.notebooks.map((nb) =>

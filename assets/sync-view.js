@@ -188,6 +188,7 @@ export function createRejectionsBanner(db, signal, { onOpenNote }) {
 const PLAIN_REASONS = {
   READ_ONLY: 'you can only view this notebook, so your edit was undone',
   NOT_A_MEMBER: 'you are not a member of that notebook (any more)',
+  OWNERS_ONLY: 'only the notebook’s owners can delete it',
 };
 
 /** One entry per refused row (a note edited three times while refused is one line). */

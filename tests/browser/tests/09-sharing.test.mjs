@@ -48,6 +48,24 @@ test('Ada creates a notebook and a note in it; both reach Postgres', async () =>
   assert.equal(await notebookItem(page, 'Launch team').locator('.nb-count').textContent(), '1');
 });
 
+test('a personal note moves into the notebook through the editor’s notebook picker', async () => {
+  const { page } = adaBrowser;
+  await page.getByRole('navigation', { name: 'Notebooks' }).getByRole('button', { name: /^Personal/ }).click();
+  await page.getByRole('button', { name: 'New note' }).first().click();
+  await page.getByLabel('Title').fill('Agenda');
+  await page.getByText('Saved on this device').waitFor();
+  const id = new URL(page.url()).pathname.split('/').pop();
+  await page.getByLabel('Notebook of this note').selectOption({ label: 'Launch team' });
+  await page.getByText('Moved to “Launch team”').waitFor();
+  await page.locator('.scope-title', { hasText: 'Launch team' }).waitFor();
+  await page.locator('.note-item', { hasText: 'Agenda' }).waitFor();
+  await poll(async () => (await sql('SELECT notebook_id::text FROM notes WHERE id = $1', [id]))[0]?.notebook_id === notebookId, {
+    message: 'the move to reach Postgres',
+  });
+  // Back where the test left off: the launch plan open.
+  await page.locator('.note-item', { hasText: 'Launch plan' }).click();
+});
+
 test('shared with Ben as editor: Ben sees it without a reload, with its members', async () => {
   await invite(adaBrowser.page, ben.email, 'Can edit');
   await waitForRole(notebookId, ben.id, 'editor');
