@@ -153,7 +153,7 @@ async fn main() {
     // The same rows through the library call alone (parse + apply), without HTTP or auth.
     let schema = notebox::upload::UploadSchema::load(
         &bench.pool,
-        &notebox::config::Config::default().upload,
+        &notebox::schema::SyncSchema::new(&notebox::config::Config::default()).unwrap(),
     )
     .await
     .unwrap();

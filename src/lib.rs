@@ -1,12 +1,14 @@
 //! notebox: the backend of an offline-first notes app on Postgres + PowerSync.
 //! Modules are features; `cli` wires them to commands.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
 pub mod powersync;
+pub mod schema;
 pub mod telemetry;
 pub mod upload;
 pub mod web;

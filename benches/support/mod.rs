@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use notebox::app::{AppState, router};
 use notebox::config::{Config, Secret, SignupPolicy};
-use notebox::http::{AppState, router};
 use sqlx::{Connection, PgConnection, PgPool};
 
 pub struct Bench {

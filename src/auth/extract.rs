@@ -7,8 +7,9 @@ use axum::http::{HeaderMap, header};
 
 use super::sessions;
 use super::users::User;
+use crate::app::AppState;
 use crate::config::Config;
-use crate::http::{ApiError, AppState};
+use crate::http::ApiError;
 
 pub const SESSION_COOKIE: &str = "notebox_session";
 

@@ -13,8 +13,9 @@ use serde_json::json;
 use super::extract::{CurrentSession, SESSION_COOKIE};
 use super::users::{self, User};
 use super::{password, sessions, tokens};
+use crate::app::AppState;
 use crate::config::SignupPolicy;
-use crate::http::{ApiError, AppState, Json};
+use crate::http::{ApiError, Json};
 
 /// Longest password accepted: argon2 cost grows with input, so bound it.
 const MAX_PASSWORD_BYTES: usize = 1024;

@@ -21,7 +21,7 @@ pub use keys::KeyRing;
 pub use rate_limit::RateLimiter;
 pub use recent::Recent;
 
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Attempts per client IP: a burst of 20, then one every 3 s.
 const IP_BURST: u32 = 20;

@@ -9,10 +9,11 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
+use crate::app::{self, AppState};
 use crate::auth::keys;
 use crate::config::{Config, DEFAULT_TOML};
 use crate::db::{self, Severity};
-use crate::http::{self, AppState};
+use crate::http;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -179,11 +180,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
     if config.database.migrate_on_start {
-        for step in db::migrate(&pool, &config.powersync).await? {
+        for step in db::migrate(&pool, &config).await? {
             log_setup_step(&step);
         }
     }
-    let checks = db::preflight(&pool, &config.powersync)
+    let checks = db::preflight(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     for check in &checks {
@@ -224,7 +225,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         env!("CARGO_PKG_VERSION"),
         config.server.public_url
     );
-    let router = http::router(state);
+    let router = app::router(state);
     http::serve(listener, router, http::shutdown_signal(), grace).await?;
     pool.close().await;
     tracing::info!("stopped");
@@ -241,7 +242,7 @@ fn log_setup_step(step: &db::SetupStep) {
 async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
     if !status_only {
-        for step in db::migrate(&pool, &config.powersync).await? {
+        for step in db::migrate(&pool, &config).await? {
             println!("{step}");
         }
     }
@@ -264,7 +265,7 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
 
 async fn check(config: Config, postgres_only: bool) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
-    let mut checks = db::preflight(&pool, &config.powersync)
+    let mut checks = db::preflight(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     if !postgres_only {

@@ -163,12 +163,7 @@ impl Default for UploadConfig {
     fn default() -> Self {
         Self {
             max_body: ByteSize::mib(1),
-            tables: BTreeMap::from([(
-                "notes".to_owned(),
-                UploadTable {
-                    owner_column: "owner_id".into(),
-                },
-            )]),
+            tables: BTreeMap::new(),
         }
     }
 }
@@ -319,6 +314,9 @@ impl Config {
         }
         if self.auth.min_password_length < 8 {
             problems.push("auth.min_password_length must be at least 8".into());
+        }
+        if let Err(problem) = crate::schema::SyncSchema::new(self) {
+            problems.push(problem);
         }
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());

@@ -5,19 +5,16 @@ use sqlx::PgPool;
 use sqlx::migrate::{MigrateError, Migrator};
 
 use super::{DbError, SetupStep, setup_powersync};
-use crate::config::PowerSyncConfig;
+use crate::config::Config;
 
 /// Every file of `migrations/`, embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// Applies pending migrations, then (idempotently) the publication, the replication role
 /// and PowerSync's storage database. Returns what the PowerSync setup did or skipped.
-pub async fn migrate(
-    pool: &PgPool,
-    powersync: &PowerSyncConfig,
-) -> Result<Vec<SetupStep>, DbError> {
+pub async fn migrate(pool: &PgPool, config: &Config) -> Result<Vec<SetupStep>, DbError> {
     MIGRATOR.run(pool).await.map_err(explain_migrate_error)?;
-    setup_powersync(pool, powersync).await
+    setup_powersync(pool, config).await
 }
 
 fn explain_migrate_error(error: MigrateError) -> DbError {

@@ -12,7 +12,7 @@ use sqlx::{Connection, PgPool};
 use crate::config::{DatabaseConfig, redact_url_password};
 
 pub use migrate::{MIGRATOR, MigrationState, migrate, migration_status};
-pub use powersync_setup::{PUBLICATION, SYNCED_TABLES, SetupStep, setup_powersync};
+pub use powersync_setup::{PUBLICATION, SetupStep, setup_powersync, synced_tables};
 pub use preflight::{Check, Severity, preflight};
 
 /// Why Postgres could not be used, phrased for the person running notebox.
@@ -94,4 +94,23 @@ pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
         other => format!("cannot use Postgres at {target}: {other}"),
     };
     DbError(message)
+}
+
+/// Errors after which the same request may well succeed: the connection, the pool,
+/// serialization/deadlock (40001/40P01), resources (53xxx), operator intervention (57xxx).
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            matches!(c.as_ref(), "40001" | "40P01")
+                || c.starts_with("53")
+                || c.starts_with("57")
+                || c.starts_with("08")
+        }),
+        _ => false,
+    }
 }

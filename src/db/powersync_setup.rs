@@ -1,5 +1,6 @@
 //! What PowerSync needs in Postgres besides our tables: the `powersync` publication, a
-//! replication role that can read the synced tables, and a storage database of its own.
+//! replication role that can read the synced tables (both derived from the sync schema),
+//! and a storage database of its own.
 //!
 //! Every step looks before it acts, so running it again changes nothing. A step that needs
 //! a privilege the connecting role lacks is skipped, with the SQL an admin must run.
@@ -10,13 +11,21 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, PgPool};
 
 use super::DbError;
-use crate::config::{PowerSyncConfig, Secret};
+use crate::config::{Config, PowerSyncConfig, Secret};
+use crate::schema::SyncSchema;
 
 /// PowerSync only ever reads a publication with exactly this name.
 pub const PUBLICATION: &str = "powersync";
 
-/// The tables PowerSync streams to clients (all in schema `public`).
-pub const SYNCED_TABLES: &[&str] = &["notes", "upload_rejections"];
+/// The tables PowerSync streams to clients (all in schema `public`): the sync schema's.
+pub fn synced_tables(config: &Config) -> Vec<String> {
+    SyncSchema::new(config)
+        .expect("a validated config has a valid sync schema")
+        .table_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -46,10 +55,9 @@ struct Privileges {
     create_db: bool,
 }
 
-pub async fn setup_powersync(
-    pool: &PgPool,
-    config: &PowerSyncConfig,
-) -> Result<Vec<SetupStep>, DbError> {
+pub async fn setup_powersync(pool: &PgPool, config: &Config) -> Result<Vec<SetupStep>, DbError> {
+    let tables = synced_tables(config);
+    let config = &config.powersync;
     let fail = |e: sqlx::Error| DbError(format!("PowerSync setup failed: {e}"));
     let (superuser, create_role, create_db): (bool, bool, bool) = sqlx::query_as(
         "select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user",
@@ -63,9 +71,9 @@ pub async fn setup_powersync(
         create_db,
     };
 
-    let mut steps = vec![publication(pool).await.map_err(fail)?];
+    let mut steps = vec![publication(pool, &tables).await.map_err(fail)?];
     steps.extend(
-        replication_role(pool, config, &privileges)
+        replication_role(pool, config, &tables, &privileges)
             .await
             .map_err(fail)?,
     );
@@ -73,18 +81,18 @@ pub async fn setup_powersync(
     Ok(steps)
 }
 
-fn table_list() -> String {
-    SYNCED_TABLES
+fn table_list(tables: &[String]) -> String {
+    tables
         .iter()
         .map(|t| format!("public.{t}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
+async fn publication(pool: &PgPool, synced: &[String]) -> Result<SetupStep, sqlx::Error> {
     let create = format!(
         "create publication {PUBLICATION} for table {}",
-        table_list()
+        table_list(synced)
     );
     let existing: Option<(bool, bool, bool, bool, bool, bool)> = sqlx::query_as(
         "select puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot
@@ -97,7 +105,10 @@ async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
         return run_or_skip(
             pool,
             &create,
-            format!("created publication {PUBLICATION} for {}", table_list()),
+            format!(
+                "created publication {PUBLICATION} for {}",
+                table_list(synced)
+            ),
         )
         .await;
     };
@@ -116,28 +127,25 @@ async fn publication(pool: &PgPool) -> Result<SetupStep, sqlx::Error> {
     .fetch_all(pool)
     .await?;
     tables.sort();
-    let mut wanted: Vec<String> = SYNCED_TABLES
-        .iter()
-        .map(|t| format!("public.{t}"))
-        .collect();
+    let mut wanted: Vec<String> = synced.iter().map(|t| format!("public.{t}")).collect();
     wanted.sort();
     let operations_right = insert && update && delete && truncate && !via_root;
     if tables == wanted && operations_right {
         return Ok(SetupStep::AlreadyDone(format!(
             "publication {PUBLICATION} publishes {}",
-            table_list()
+            table_list(synced)
         )));
     }
     let sql = format!(
         "alter publication {PUBLICATION} set table {};\nalter publication {PUBLICATION} set (publish = 'insert, update, delete, truncate', publish_via_partition_root = false)",
-        table_list()
+        table_list(synced)
     );
     run_or_skip(
         pool,
         &sql,
         format!(
             "updated publication {PUBLICATION} to publish {} with all four operations",
-            table_list()
+            table_list(synced)
         ),
     )
     .await
@@ -188,6 +196,7 @@ async fn display_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<Str
 async fn replication_role(
     pool: &PgPool,
     config: &PowerSyncConfig,
+    synced: &[String],
     privileges: &Privileges,
 ) -> Result<Vec<SetupStep>, sqlx::Error> {
     let role = config.replication_role.as_str();
@@ -255,13 +264,17 @@ async fn replication_role(
             }
         }
     }
-    steps.push(grant_select(pool, role).await?);
+    steps.push(grant_select(pool, role, synced).await?);
     Ok(steps)
 }
 
-async fn grant_select(pool: &PgPool, role: &str) -> Result<SetupStep, sqlx::Error> {
+async fn grant_select(
+    pool: &PgPool,
+    role: &str,
+    synced: &[String],
+) -> Result<SetupStep, sqlx::Error> {
     let mut missing = Vec::new();
-    for table in SYNCED_TABLES {
+    for table in synced {
         let has: bool = sqlx::query_scalar("select has_table_privilege($1, $2, 'SELECT')")
             .bind(role)
             .bind(format!("public.{table}"))
@@ -274,7 +287,7 @@ async fn grant_select(pool: &PgPool, role: &str) -> Result<SetupStep, sqlx::Erro
     if missing.is_empty() {
         return Ok(SetupStep::AlreadyDone(format!(
             "role {role:?} can read {}",
-            table_list()
+            table_list(synced)
         )));
     }
     let grant = format_sql(

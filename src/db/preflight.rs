@@ -5,8 +5,8 @@ use std::fmt;
 
 use sqlx::PgPool;
 
-use super::{PUBLICATION, SYNCED_TABLES, migration_status};
-use crate::config::PowerSyncConfig;
+use super::{PUBLICATION, migration_status, synced_tables};
+use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -45,10 +45,8 @@ impl fmt::Display for Check {
     }
 }
 
-pub async fn preflight(
-    pool: &PgPool,
-    powersync: &PowerSyncConfig,
-) -> Result<Vec<Check>, sqlx::Error> {
+pub async fn preflight(pool: &PgPool, config: &Config) -> Result<Vec<Check>, sqlx::Error> {
+    let synced = synced_tables(config);
     let mut checks = vec![wal_level(pool).await?];
     for (setting, why) in [
         (
@@ -63,8 +61,8 @@ pub async fn preflight(
         checks.push(at_least_two(pool, setting, why).await?);
     }
     checks.push(migrations(pool).await?);
-    checks.push(publication(pool).await?);
-    checks.push(replication_role(pool, &powersync.replication_role).await?);
+    checks.push(publication(pool, &synced).await?);
+    checks.push(replication_role(pool, &config.powersync.replication_role, &synced).await?);
     Ok(checks)
 }
 
@@ -127,7 +125,7 @@ async fn migrations(pool: &PgPool) -> Result<Check, sqlx::Error> {
     })
 }
 
-async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
+async fn publication(pool: &PgPool, synced: &[String]) -> Result<Check, sqlx::Error> {
     let row: Option<(bool, bool, bool, bool, bool)> = sqlx::query_as(
         "select puballtables, pubinsert and pubupdate and pubdelete, pubtruncate, pubviaroot, true
          from pg_publication where pubname = $1",
@@ -157,14 +155,8 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
             "it is FOR ALL TABLES, so PowerSync reads every change in the database".to_owned(),
         );
     } else {
-        let missing: Vec<_> = SYNCED_TABLES
-            .iter()
-            .filter(|t| !tables.iter().any(|x| x == *t))
-            .collect();
-        let extra: Vec<_> = tables
-            .iter()
-            .filter(|t| !SYNCED_TABLES.contains(&t.as_str()))
-            .collect();
+        let missing: Vec<_> = synced.iter().filter(|t| !tables.contains(t)).collect();
+        let extra: Vec<_> = tables.iter().filter(|t| !synced.contains(t)).collect();
         if !missing.is_empty() {
             problems.push(format!(
                 "it lacks {missing:?}, whose changes would never reach clients"
@@ -188,7 +180,7 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
             Severity::Ok,
             format!(
                 "'{PUBLICATION}' publishes {} (all operations)",
-                SYNCED_TABLES.join(", ")
+                synced.join(", ")
             ),
         )
     } else {
@@ -203,7 +195,11 @@ async fn publication(pool: &PgPool) -> Result<Check, sqlx::Error> {
     })
 }
 
-async fn replication_role(pool: &PgPool, role: &str) -> Result<Check, sqlx::Error> {
+async fn replication_role(
+    pool: &PgPool,
+    role: &str,
+    synced: &[String],
+) -> Result<Check, sqlx::Error> {
     let row: Option<(bool, bool, bool)> = sqlx::query_as(
         "select rolcanlogin, rolreplication, rolbypassrls from pg_roles where rolname = $1",
     )
@@ -223,14 +219,14 @@ async fn replication_role(pool: &PgPool, role: &str) -> Result<Check, sqlx::Erro
     if !login || !replication {
         problems.push(format!("it needs LOGIN and REPLICATION to open a replication stream (alter role \"{role}\" with login replication)"));
     }
-    for table in SYNCED_TABLES {
+    for table in synced {
         let (can_select, rls): (bool, bool) = sqlx::query_as(
             "select has_table_privilege($1, c.oid, 'SELECT'), c.relrowsecurity
              from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'public' and c.relname = $2",
         )
         .bind(role)
-        .bind(*table)
+        .bind(table)
         .fetch_optional(pool)
         .await?
         .unwrap_or((false, false));

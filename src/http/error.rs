@@ -78,31 +78,12 @@ impl ApiError {
 /// Connection trouble is transient (503, retry); anything else is our bug (500).
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        if is_transient(&error) {
+        if crate::db::is_transient(&error) {
             tracing::warn!(%error, "database unavailable");
             ApiError::unavailable("the database is unavailable; try again shortly")
         } else {
             ApiError::Internal(error.into())
         }
-    }
-}
-
-/// Errors after which the same request may well succeed: the connection, the pool,
-/// serialization/deadlock (40001/40P01), resources (53xxx), operator intervention (57xxx).
-pub fn is_transient(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
-            matches!(c.as_ref(), "40001" | "40P01")
-                || c.starts_with("53")
-                || c.starts_with("57")
-                || c.starts_with("08")
-        }),
-        _ => false,
     }
 }
 

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, AppState};
+use super::ApiError;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -159,7 +159,11 @@ impl Metrics {
 
 /// Middleware: counts and times every request under its route pattern (not its raw path,
 /// which would give one series per note id).
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(
+    State(metrics): State<std::sync::Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
@@ -167,7 +171,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().to_string();
     let response = next.run(request).await;
-    state.metrics.record_request(
+    metrics.record_request(
         &route,
         &method,
         response.status().as_u16(),
@@ -176,12 +180,14 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// `GET /metrics`, behind `server.metrics_token` when one is configured.
-pub async fn serve_metrics(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+/// The answer of `GET /metrics`, behind `token` (`server.metrics_token`) when one is set.
+pub fn metrics_response(
+    metrics: &Metrics,
+    pool: &sqlx::PgPool,
+    token: Option<&crate::config::Secret>,
+    headers: &axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = &state.config.server.metrics_token {
+    if let Some(token) = token {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -198,7 +204,7 @@ pub async fn serve_metrics(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&state.pool),
+        metrics.render(pool),
     )
         .into_response())
 }

@@ -1,93 +1,19 @@
-//! The HTTP server: state, router, error envelope, graceful shutdown.
+//! The HTTP edge: the error envelope, the JSON extractor, the metrics middleware and the
+//! server loop with graceful shutdown. Feature modules use it; it uses none of them.
 
 mod error;
-mod health;
 mod json;
 mod metrics;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::StatusCode;
-use axum::routing::get;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::auth::{self, AuthState};
-use crate::config::Config;
-use crate::upload::{self, UploadState};
-
-pub use error::{ApiError, is_transient};
+pub use error::ApiError;
 pub use json::Json;
-pub use metrics::Metrics;
-
-/// Longest any request may run before it is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Everything a handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: PgPool,
-    pub auth: Arc<AuthState>,
-    pub upload: Arc<UploadState>,
-    pub metrics: Arc<Metrics>,
-    /// Outbound HTTP (PowerSync probes).
-    pub http_client: reqwest::Client,
-}
-
-impl AppState {
-    pub fn new(config: Config, pool: PgPool) -> Self {
-        Self {
-            auth: Arc::new(AuthState::new(
-                config.auth.recheck_after,
-                config.powersync.token_ttl,
-            )),
-            config: Arc::new(config),
-            pool,
-            upload: Arc::default(),
-            metrics: Arc::default(),
-            http_client: reqwest::Client::new(),
-        }
-    }
-}
-
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(auth::api_routes())
-        .merge(upload::routes())
-        .fallback(|| async { ApiError::NotFound });
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::serve_metrics))
-        .merge(auth::jwks_route())
-        .nest("/api", api)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
-        .merge(crate::web::routes())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or(request.uri().path(), MatchedPath::as_str);
-                tracing::info_span!("request", method = %request.method(), route = %route)
-            }),
-        )
-        .with_state(state)
-}
+pub use metrics::{Metrics, metrics_response, track};
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
 /// `grace` before returning anyway.

@@ -6,12 +6,15 @@
 mod checks;
 mod probe;
 
-use std::fmt::Write;
+use std::collections::BTreeMap;
 
+use serde::Serialize;
+use serde_yaml_ng::Value as YamlValue;
+use serde_yaml_ng::value::{Tag, TaggedValue};
 use url::Url;
 
 use crate::config::Config;
-use crate::db::SYNCED_TABLES;
+use crate::schema::SyncSchema;
 
 pub use checks::checks;
 pub use probe::{Liveness, liveness};
@@ -37,63 +40,143 @@ pub fn required_env(config: &Config) -> Vec<&'static str> {
     names
 }
 
-/// A YAML double-quoted scalar (JSON strings are valid YAML).
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always serialize")
+/// The sync config PowerSync runs (edition-3 sync streams).
+#[derive(Debug, Serialize)]
+struct SyncConfig {
+    config: Edition,
+    streams: BTreeMap<String, Stream>,
 }
 
-/// Each synced table with the column holding its owner's user id.
-pub fn synced_tables(config: &Config) -> Vec<(&'static str, String)> {
-    SYNCED_TABLES
-        .iter()
-        .map(|table| {
-            let owner = config
-                .upload
-                .tables
-                .get(*table)
-                .map_or_else(|| "owner_id".to_owned(), |t| t.owner_column.clone());
-            (*table, owner)
-        })
-        .collect()
+#[derive(Debug, Serialize)]
+struct Edition {
+    edition: u8,
 }
 
-/// The sync config: one bucket per user holding exactly their notes and their refused
-/// uploads. `request.user_id()` is the token's `sub`, the same lowercase uuid text the
-/// owner columns replicate as.
+#[derive(Debug, Serialize)]
+struct Stream {
+    auto_subscribe: bool,
+    query: String,
+}
+
+/// The sync config: the sync schema's streams, every one subscribed on connect, so each
+/// user receives exactly their personal rows, their notebooks with their notes and member
+/// lists, and their own refused uploads.
 pub fn sync_config(config: &Config) -> String {
-    let mut out = String::from(
-        "# Rendered by `notebox powersync-config` from notebox's configuration: edit that, not this.\n\
-         bucket_definitions:\n  user_data:\n    # One bucket per user: everything they own.\n    \
-         parameters: SELECT request.user_id() AS user_id\n    data:\n",
-    );
-    for (table, owner) in synced_tables(config) {
-        let _ = writeln!(
-            out,
-            "      - SELECT * FROM {table} WHERE \"{owner}\" = bucket.user_id"
-        );
-    }
-    out
+    let schema = SyncSchema::new(config).expect("a validated config has a valid sync schema");
+    let rendered = SyncConfig {
+        config: Edition { edition: 3 },
+        streams: schema
+            .streams()
+            .into_iter()
+            .map(|(name, query)| {
+                let stream = Stream {
+                    auto_subscribe: true,
+                    query,
+                };
+                (name, stream)
+            })
+            .collect(),
+    };
+    format!(
+        "# Rendered by `notebox powersync-config` from notebox's configuration: edit that, not this.\n{}",
+        to_yaml(&rendered)
+    )
 }
 
-fn indent(text: &str, spaces: usize) -> String {
-    let pad = " ".repeat(spaces);
-    text.lines()
-        .map(|line| {
-            if line.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+fn to_yaml(value: &impl Serialize) -> String {
+    serde_yaml_ng::to_string(value).expect("plain structs always serialize")
+}
+
+/// `!env NAME`: PowerSync substitutes the variable (only `PS_*` names) when it loads.
+fn env(name: &str) -> YamlValue {
+    YamlValue::Tagged(Box::new(TaggedValue {
+        tag: Tag::new("env"),
+        value: YamlValue::String(name.to_owned()),
+    }))
+}
+
+/// The PowerSync service config (`powersync.yaml`).
+#[derive(Debug, Serialize)]
+struct ServiceConfig {
+    replication: Replication,
+    storage: Storage,
+    port: u16,
+    sync_config: SyncContent,
+    client_auth: ClientAuth,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<Api>,
+    healthcheck: HealthCheck,
+    telemetry: Telemetry,
+}
+
+#[derive(Debug, Serialize)]
+struct Replication {
+    connections: Vec<Connection>,
+}
+
+#[derive(Debug, Serialize)]
+struct Connection {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    hostname: String,
+    port: u16,
+    database: String,
+    username: String,
+    password: YamlValue,
+    /// Not read from a URI: PowerSync defaults to verify-full.
+    sslmode: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Storage {
+    /// powersync.storage_database is empty: bucket storage is the operator's to provide.
+    Uri {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        uri: YamlValue,
+        sslmode: &'static str,
+    },
+    Database(Connection),
+}
+
+#[derive(Debug, Serialize)]
+struct SyncContent {
+    content: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ClientAuth {
+    /// notebox publishes its signing keys here and rotates them without downtime.
+    jwks_uri: String,
+    audience: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Api {
+    tokens: Vec<YamlValue>,
+}
+
+#[derive(Debug, Serialize)]
+struct HealthCheck {
+    probes: Probes,
+}
+
+#[derive(Debug, Serialize)]
+struct Probes {
+    use_http: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Telemetry {
+    disable_telemetry_sharing: bool,
 }
 
 /// The PowerSync service config (`powersync.yaml`), sync config inline.
 pub fn service_config(config: &Config) -> String {
     let ps = &config.powersync;
     let db = Url::parse(config.database.url.expose()).ok();
-    let host = db
+    let hostname = db
         .as_ref()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "localhost".into());
@@ -102,47 +185,60 @@ pub fn service_config(config: &Config) -> String {
         .as_ref()
         .map(|u| u.path().trim_start_matches('/').to_owned())
         .unwrap_or_default();
-    let listen_port = ps.internal_url.port_or_known_default().unwrap_or(8080);
     let storage = if ps.storage_database.is_empty() {
-        format!(
-            "storage:\n  # powersync.storage_database is empty: bucket storage is yours to provide.\n  type: postgresql\n  uri: !env {ENV_STORAGE_URI}\n  sslmode: disable\n"
-        )
+        Storage::Uri {
+            kind: "postgresql",
+            uri: env(ENV_STORAGE_URI),
+            sslmode: "disable",
+        }
     } else {
-        format!(
-            "storage:\n  type: postgresql\n  hostname: {}\n  port: {port}\n  database: {}\n  username: {}\n  password: !env {ENV_STORAGE_PASSWORD}\n  sslmode: disable\n",
-            quoted(&host),
-            quoted(&ps.storage_database),
-            quoted(&ps.storage_user)
-        )
+        Storage::Database(Connection {
+            kind: "postgresql",
+            hostname: hostname.clone(),
+            port,
+            database: ps.storage_database.clone(),
+            username: ps.storage_user.clone(),
+            password: env(ENV_STORAGE_PASSWORD),
+            sslmode: "disable",
+        })
+    };
+    let rendered = ServiceConfig {
+        replication: Replication {
+            connections: vec![Connection {
+                kind: "postgresql",
+                hostname,
+                port,
+                database,
+                username: ps.replication_role.clone(),
+                password: env(ENV_REPLICATION_PASSWORD),
+                sslmode: "disable",
+            }],
+        },
+        storage,
+        port: ps.internal_url.port_or_known_default().unwrap_or(8080),
+        sync_config: SyncContent {
+            content: sync_config(config),
+        },
+        client_auth: ClientAuth {
+            jwks_uri: ps.jwks_url.to_string(),
+            audience: vec![ps.audience.clone()],
+        },
+        // Only with a token configured: `!env` of an unset variable stops PowerSync.
+        api: ps.api_token.as_ref().map(|_| Api {
+            tokens: vec![env(ENV_API_TOKEN)],
+        }),
+        healthcheck: HealthCheck {
+            probes: Probes { use_http: true },
+        },
+        telemetry: Telemetry {
+            disable_telemetry_sharing: !ps.share_telemetry,
+        },
     };
     format!(
         "# PowerSync service configuration, rendered by `notebox powersync-config` from notebox's\n\
          # configuration: edit that and render again, never this file. Secrets come from the\n\
-         # environment: {secrets}.\n\
-         replication:\n  connections:\n    - type: postgresql\n      hostname: {host}\n      port: {port}\n      database: {database}\n      \
-         username: {role}\n      password: !env {ENV_REPLICATION_PASSWORD}\n      \
-         # Not read from a URI: PowerSync defaults to verify-full.\n      sslmode: disable\n\
-         {storage}\
-         port: {listen_port}\n\
-         sync_config:\n  content: |\n{sync}\n\
-         client_auth:\n  # notebox publishes its RS256 keys here and rotates them without downtime.\n  \
-         jwks_uri: {jwks}\n  audience: [{audience}]\n\
-         {api}\
-         healthcheck:\n  probes:\n    use_http: true\n\
-         telemetry:\n  disable_telemetry_sharing: {no_telemetry}\n",
-        secrets = required_env(config).join(", "),
-        no_telemetry = !ps.share_telemetry,
-        host = quoted(&host),
-        database = quoted(&database),
-        role = quoted(&ps.replication_role),
-        sync = indent(&sync_config(config), 4),
-        jwks = quoted(ps.jwks_url.as_str()),
-        audience = quoted(&ps.audience),
-        // Only with a token configured: `!env` of an unset variable stops PowerSync.
-        api = if ps.api_token.is_some() {
-            format!("api:\n  tokens:\n    - !env {ENV_API_TOKEN}\n")
-        } else {
-            String::new()
-        },
+         # environment: {}.\n{}",
+        required_env(config).join(", "),
+        to_yaml(&rendered)
     )
 }

@@ -18,8 +18,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::request::{ClientTransaction, Entry, Op};
-use super::schema::{Column, Table, UploadSchema, quote};
-use crate::http::is_transient;
+use super::schema::{Column, Table, UploadSchema};
+use super::statements::{
+    delete_sql, denied_rows, denied_targets, notebook_column, patch_sql, put_sql, refusal,
+};
+use crate::db::is_transient;
 
 /// Why a client transaction was refused for good: it will never apply as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,85 +310,43 @@ async fn run_group(
     if affected == ids.len() as u64 {
         return Ok(None);
     }
-    // Fewer rows: some are missing (fine for PATCH/DELETE) or one is someone else's, in
-    // which case the statement touched nothing. Ask which.
-    let foreign: Vec<String> = sqlx::query_scalar(&foreign_rows(table, "$1"))
+    // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the uploader's
+    // to write (or moves into a notebook that is not), in which case the statement touched
+    // nothing. Ask which.
+    let mut denied: Vec<(String, String)> = sqlx::query_as(&denied_rows(table, "$1", group.op))
         .bind(&ids)
         .bind(&owner_text)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(group
-        .entries
-        .iter()
-        .copied()
-        .find(|&i| foreign.contains(&checked[i].id))
-        .map(|entry| Rejection {
+    let target = |i: usize| -> Option<String> {
+        let column = notebook_column(table)?;
+        as_text(checked[i].data.get(column))
+    };
+    let targets: Vec<Option<String>> = group.entries.iter().map(|&i| target(i)).collect();
+    if group.op != Op::Delete && targets.iter().any(Option::is_some) {
+        let denied_targets: Vec<(String, String)> = sqlx::query_as(&denied_targets("$1::text[]"))
+            .bind(&targets)
+            .bind(&owner_text)
+            .fetch_all(&mut *conn)
+            .await?;
+        // Attributed to the entries moving into them, keyed by the entry's id.
+        for (&i, target) in group.entries.iter().zip(&targets) {
+            if let Some((_, code)) = denied_targets
+                .iter()
+                .find(|(n, _)| Some(n) == target.as_ref())
+            {
+                denied.push((checked[i].id.clone(), code.clone()));
+            }
+        }
+    }
+    Ok(group.entries.iter().copied().find_map(|entry| {
+        let (_, code) = denied.iter().find(|(id, _)| id == &checked[entry].id)?;
+        Some(Rejection {
             entry,
-            code: "NOT_OWNER".into(),
-            message: format!("this {} row belongs to another user", table.name),
-        }))
-}
-
-/// The ids among `ids` (a text[] parameter) whose row belongs to someone other than `$2`.
-fn foreign_rows(table: &Table, ids: &str) -> String {
-    format!(
-        "select x.{id}::text from {t} x where x.{id} = any({ids}::text[]::{ty}[]) and x.{owner} is distinct from $2::text::{owner_type}",
-        t = table.quoted,
-        id = quote(&table.id.name),
-        ty = table.id.sql_type,
-        owner = quote(&table.owner.name),
-        owner_type = table.owner.sql_type,
-    )
-}
-
-/// `and no row of this statement belongs to someone else`: makes each statement all or
-/// nothing with respect to ownership, so a lone statement needs no transaction around it.
-/// Evaluated once per statement (an uncorrelated subquery): one index probe per id.
-fn none_foreign(table: &Table, ids: &str) -> String {
-    format!("not exists ({})", foreign_rows(table, ids))
-}
-
-/// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
-/// always the caller, and an existing row of another owner is left alone.
-/// `$1` ids, `$2` owner, `$3…` one text[] per writable column.
-fn put_sql(table: &Table) -> String {
-    let id = quote(&table.id.name);
-    let owner = quote(&table.owner.name);
-    let mut columns = vec![id.clone(), owner.clone()];
-    let mut values = vec![
-        format!("v.c0::{}", table.id.sql_type),
-        format!("$2::text::{}", table.owner.sql_type),
-    ];
-    let mut arrays = vec!["$1::text[]".to_owned()];
-    let mut aliases = vec!["c0".to_owned()];
-    let mut updates = Vec::new();
-    for (i, column) in table.writable.iter().enumerate() {
-        let name = quote(&column.name);
-        let value = format!("v.c{}::{}", i + 1, column.sql_type);
-        values.push(match &column.default {
-            Some(default) => format!("coalesce({value}, {default})"),
-            None => value,
-        });
-        arrays.push(format!("${}::text[]", i + 3));
-        aliases.push(format!("c{}", i + 1));
-        updates.push(format!("{name} = excluded.{name}"));
-        columns.push(name);
-    }
-    if updates.is_empty() {
-        updates.push(format!("{owner} = excluded.{owner}"));
-    }
-    format!(
-        "insert into {t} ({columns}) select {values} from unnest({arrays}) as v({aliases}) \
-         where {guard} \
-         on conflict ({id}) do update set {updates} where {t}.{owner} = excluded.{owner}",
-        t = table.quoted,
-        columns = columns.join(", "),
-        values = values.join(", "),
-        arrays = arrays.join(", "),
-        aliases = aliases.join(", "),
-        guard = none_foreign(table, "$1"),
-        updates = updates.join(", "),
-    )
+            code: code.clone(),
+            message: refusal(code, &table.name),
+        })
+    }))
 }
 
 /// A JSON value as the text Postgres parses into the column's type (what
@@ -398,33 +359,4 @@ fn as_text(value: Option<&Value>) -> Option<String> {
         Value::Number(number) => Some(number.to_string()),
         nested => Some(nested.to_string()),
     }
-}
-
-fn patch_sql(table: &Table, columns: &[&str]) -> String {
-    let id = quote(&table.id.name);
-    let sets: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{q} = r.{q}", q = quote(c)))
-        .collect();
-    format!(
-        "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
-         where {t}.{id} = r.{id} and {t}.{owner} = $2::text::{owner_type} and {guard}",
-        t = table.quoted,
-        sets = sets.join(", "),
-        owner = quote(&table.owner.name),
-        owner_type = table.owner.sql_type,
-        guard = none_foreign(table, "$3"),
-    )
-}
-
-fn delete_sql(table: &Table) -> String {
-    format!(
-        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {owner} = $2::text::{owner_type} and {guard}",
-        t = table.quoted,
-        id = quote(&table.id.name),
-        ty = table.id.sql_type,
-        owner = quote(&table.owner.name),
-        owner_type = table.owner.sql_type,
-        guard = none_foreign(table, "$1"),
-    )
 }

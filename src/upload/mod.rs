@@ -8,6 +8,7 @@
 mod apply;
 mod request;
 mod schema;
+mod statements;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -24,8 +25,9 @@ pub use apply::{Outcome, Rejection, Retryable, apply};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use schema::{Table, UploadSchema};
 
+use crate::app::AppState;
 use crate::auth::{Credential, session_from, tokens};
-use crate::http::{ApiError, AppState, Json};
+use crate::http::{ApiError, Json};
 
 /// Seconds a client should wait before retrying after a transient failure.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -39,7 +41,7 @@ pub struct UploadState {
 impl UploadState {
     pub async fn schema(&self, state: &AppState) -> anyhow::Result<&UploadSchema> {
         self.schema
-            .get_or_try_init(|| UploadSchema::load(&state.pool, &state.config.upload))
+            .get_or_try_init(|| UploadSchema::load(&state.pool, &state.schema))
             .await
     }
 }
@@ -140,7 +142,7 @@ async fn upload(
     let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
     let schema = state.upload.schema(&state).await.map_err(|error| {
         match error.downcast_ref::<sqlx::Error>() {
-            Some(e) if crate::http::is_transient(e) => {
+            Some(e) if crate::db::is_transient(e) => {
                 ApiError::unavailable("the database is unavailable; retry shortly")
             }
             _ => ApiError::Internal(error),
@@ -192,7 +194,7 @@ async fn upload(
         }
         match outcome {
             Ok(result) => results.push(result),
-            Err(error) if crate::http::is_transient(&error) => {
+            Err(error) if crate::db::is_transient(&error) => {
                 tracing::warn!(%error, "upload hit a transient failure; the client will retry");
                 results.push(TransactionResult::RetryableError {
                     message: "the database is temporarily unavailable; retry shortly".into(),

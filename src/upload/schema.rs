@@ -1,11 +1,12 @@
-//! What clients may write: the tables listed in `[upload.tables]`, introspected from
+//! What clients may write: the uploadable tables of the sync schema, introspected from
 //! Postgres. Every identifier that reaches SQL comes from here, quoted, never from a request.
 
 use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
-use crate::config::UploadConfig;
+pub use crate::schema::quote;
+use crate::schema::{Access, SyncSchema};
 
 /// A column as Postgres describes it.
 #[derive(Debug, Clone)]
@@ -23,8 +24,14 @@ pub struct Table {
     pub name: String,
     pub quoted: String,
     pub id: Column,
+    /// Forced to the uploader on insert, never changed after (owner / creator).
     pub owner: Column,
-    /// Columns a client may write: all but `id`, the owner column and generated columns.
+    /// Set to the uploader on every write ("last edited by").
+    pub stamp: Option<Column>,
+    /// Who may write which row (the sync schema's rule).
+    pub access: Access,
+    /// Columns a client may write: all but `id`, the owner and stamp columns and generated
+    /// columns.
     pub writable: Vec<Column>,
 }
 
@@ -39,16 +46,13 @@ pub struct UploadSchema {
     pub tables: BTreeMap<String, Table>,
 }
 
-/// Quotes an identifier for SQL (double quotes, inner quotes doubled).
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
-}
-
 impl UploadSchema {
-    /// Reads every configured table from `public`; an error names what the config gets wrong.
-    pub async fn load(pool: &PgPool, config: &UploadConfig) -> anyhow::Result<Self> {
+    /// Reads every uploadable table from `public`; an error names what the config gets wrong.
+    pub async fn load(pool: &PgPool, schema: &SyncSchema) -> anyhow::Result<Self> {
         let mut tables = BTreeMap::new();
-        for (name, table) in &config.tables {
+        for table in schema.uploadable() {
+            let name = &table.name;
+            let owner_column = table.owner.as_deref().unwrap_or("id");
             let rows: Vec<(String, String, Option<String>, bool)> = sqlx::query_as(
                 "select a.attname::text, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid),
                         a.attgenerated <> ''
@@ -90,15 +94,27 @@ impl UploadSchema {
             let id = find("id").ok_or_else(|| {
                 anyhow::anyhow!("upload.tables.{name}: table public.{name} has no \"id\" column, which PowerSync requires")
             })?;
-            let owner = find(&table.owner_column).ok_or_else(|| {
+            let owner = find(owner_column).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "upload.tables.{name}.owner_column: table public.{name} has no column {:?}",
-                    table.owner_column
+                    "upload.tables.{name}.owner_column: table public.{name} has no column {owner_column:?}"
                 )
             })?;
+            let stamp = match table.stamp {
+                Some(column) => Some(find(column).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "table public.{name} has no column {column:?}: run `notebox migrate`"
+                    )
+                })?),
+                None => None,
+            };
             let writable = columns
                 .iter()
-                .filter(|(c, generated)| !generated && c.name != "id" && c.name != owner.name)
+                .filter(|(c, generated)| {
+                    !generated
+                        && c.name != "id"
+                        && c.name != owner.name
+                        && Some(c.name.as_str()) != table.stamp
+                })
                 .map(|(c, _)| c.clone())
                 .collect();
             tables.insert(
@@ -108,24 +124,12 @@ impl UploadSchema {
                     quoted: quote(name),
                     id,
                     owner,
+                    stamp,
+                    access: table.access.clone(),
                     writable,
                 },
             );
         }
         Ok(Self { tables })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quote;
-
-    #[test]
-    fn quote_doubles_inner_quotes() {
-        assert_eq!(quote("notes"), "\"notes\"");
-        assert_eq!(
-            quote("a\"; drop table x; --"),
-            "\"a\"\"; drop table x; --\""
-        );
     }
 }

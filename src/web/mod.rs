@@ -22,7 +22,8 @@ use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 
-use crate::http::{ApiError, AppState};
+use crate::app::AppState;
+use crate::http::ApiError;
 
 pub use policy::content_security_policy;
 

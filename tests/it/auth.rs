@@ -863,8 +863,8 @@ async fn recently_checked_sessions_and_their_revocation(pool: PgPool) {
 /// out tokens of the new key even though one of the old key was signed a moment ago.
 #[sqlx::test]
 async fn token_reuse_follows_the_signing_key(pool: PgPool) {
-    let state = notebox::http::AppState::new(config_for(&pool), pool.clone());
-    let app = notebox::http::router(state.clone());
+    let state = notebox::app::AppState::new(config_for(&pool), pool.clone());
+    let app = notebox::app::router(state.clone());
     let (_, session) = signup(&app, "ada@example.org").await;
     let kid = |token: &serde_json::Value| {
         jsonwebtoken::decode_header(token["token"].as_str().unwrap())

@@ -1,6 +1,6 @@
 //! Migrations and the PowerSync setup against a real Postgres.
 
-use notebox::db::{self, PUBLICATION, SYNCED_TABLES, SetupStep, Severity};
+use notebox::db::{self, PUBLICATION, SetupStep, Severity};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -17,7 +17,7 @@ async fn password_hash(pool: &PgPool, role: &str) -> Option<String> {
 #[sqlx::test(migrations = false)]
 async fn migrate_twice_changes_nothing(pool: PgPool) {
     let config = config_for(&pool);
-    let first = db::migrate(&pool, &config.powersync).await.unwrap();
+    let first = db::migrate(&pool, &config).await.unwrap();
     assert!(
         first.iter().all(|s| matches!(s, SetupStep::Changed(_))),
         "{first:#?}"
@@ -25,7 +25,7 @@ async fn migrate_twice_changes_nothing(pool: PgPool) {
     let hash = password_hash(&pool, &config.powersync.replication_role).await;
     let storage_hash = password_hash(&pool, &config.powersync.storage_user).await;
 
-    let second = db::migrate(&pool, &config.powersync).await.unwrap();
+    let second = db::migrate(&pool, &config).await.unwrap();
     assert!(
         second
             .iter()
@@ -51,7 +51,7 @@ async fn migrate_twice_changes_nothing(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn publication_has_exactly_the_synced_tables_and_all_operations(pool: PgPool) {
     let config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     let mut tables: Vec<String> =
         sqlx::query_scalar("select schemaname || '.' || tablename from pg_publication_tables where pubname = $1 order by 1")
             .bind(PUBLICATION)
@@ -59,7 +59,15 @@ async fn publication_has_exactly_the_synced_tables_and_all_operations(pool: PgPo
             .await
             .unwrap();
     tables.sort();
-    assert_eq!(tables, ["public.notes", "public.upload_rejections"]);
+    assert_eq!(
+        tables,
+        [
+            "public.notebook_members",
+            "public.notebooks",
+            "public.notes",
+            "public.upload_rejections"
+        ]
+    );
     let ops: (bool, bool, bool, bool, bool, bool) = sqlx::query_as(
         "select pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot, puballtables from pg_publication where pubname = $1",
     )
@@ -74,7 +82,7 @@ async fn publication_has_exactly_the_synced_tables_and_all_operations(pool: PgPo
 #[sqlx::test(migrations = false)]
 async fn drifted_publication_is_repaired(pool: PgPool) {
     let config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     sqlx::query("alter publication powersync set table public.notes, public.users")
         .execute(&pool)
         .await
@@ -83,7 +91,7 @@ async fn drifted_publication_is_repaired(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let checks = db::preflight(&pool, &config.powersync).await.unwrap();
+    let checks = db::preflight(&pool, &config).await.unwrap();
     let publication = checks.iter().find(|c| c.name == "publication").unwrap();
     assert_eq!(publication.severity, Severity::Warn);
     assert!(
@@ -92,12 +100,12 @@ async fn drifted_publication_is_repaired(pool: PgPool) {
         publication.message
     );
 
-    let steps = db::migrate(&pool, &config.powersync).await.unwrap();
+    let steps = db::migrate(&pool, &config).await.unwrap();
     assert!(
         matches!(&steps[0], SetupStep::Changed(m) if m.contains("publication")),
         "{steps:#?}"
     );
-    let checks = db::preflight(&pool, &config.powersync).await.unwrap();
+    let checks = db::preflight(&pool, &config).await.unwrap();
     assert!(
         checks.iter().all(|c| c.severity == Severity::Ok),
         "{checks:#?}"
@@ -108,7 +116,7 @@ async fn drifted_publication_is_repaired(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn replication_role_logs_in_and_reads_synced_tables_only(pool: PgPool) {
     let config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     let options: PgConnectOptions = url_of(&pool).parse().unwrap();
     let mut conn = PgConnection::connect_with(
         &options
@@ -117,7 +125,7 @@ async fn replication_role_logs_in_and_reads_synced_tables_only(pool: PgPool) {
     )
     .await
     .expect("the replication role logs in with the configured password");
-    for table in SYNCED_TABLES {
+    for table in db::synced_tables(&config) {
         sqlx::query(&format!("select * from public.{table}"))
             .execute(&mut conn)
             .await
@@ -145,7 +153,7 @@ async fn replication_role_logs_in_and_reads_synced_tables_only(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn storage_database_is_created_and_owned_by_the_storage_user(pool: PgPool) {
     let config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     let owner: String = sqlx::query_scalar(
         "select pg_get_userbyid(datdba)::text from pg_database where datname = $1",
     )
@@ -174,9 +182,9 @@ async fn storage_database_is_created_and_owned_by_the_storage_user(pool: PgPool)
 #[sqlx::test(migrations = false)]
 async fn changed_password_is_applied_on_the_next_migrate(pool: PgPool) {
     let mut config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     config.powersync.replication_password = Some(notebox::config::Secret::new("a-new-password"));
-    let steps = db::migrate(&pool, &config.powersync).await.unwrap();
+    let steps = db::migrate(&pool, &config).await.unwrap();
     assert!(
         steps
             .iter()
@@ -214,7 +222,7 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
     let app_pool = PgPool::connect_with(options.username(&app_role).password("app-password"))
         .await
         .unwrap();
-    let steps = db::migrate(&app_pool, &config.powersync).await.unwrap();
+    let steps = db::migrate(&app_pool, &config).await.unwrap();
     let printed: String = steps.iter().map(|s| format!("{s}\n")).collect();
     assert!(
         matches!(&steps[0], SetupStep::Changed(m) if m.contains("publication")),
@@ -244,7 +252,7 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
 
     // Migrating again as the unprivileged role is still fine: same skips, nothing breaks.
     config.powersync.storage_database = String::new();
-    let again = db::migrate(&app_pool, &config.powersync).await.unwrap();
+    let again = db::migrate(&app_pool, &config).await.unwrap();
     assert!(matches!(&again[0], SetupStep::AlreadyDone(_)), "{again:#?}");
     app_pool.close().await;
     sqlx::query(&format!("drop owned by {app_role}"))
@@ -263,7 +271,7 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn note_insert_appears_on_a_logical_replication_slot(pool: PgPool) {
     let config = config_for(&pool);
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     let slot = crate::helpers::Slot::create(&pool).await;
 
     let user_id: uuid::Uuid = sqlx::query_scalar(
@@ -297,7 +305,7 @@ async fn preflight_reports_wal_level_replica_clearly() {
     let url = std::env::var("TEST_REPLICA_DATABASE_URL")
         .expect("TEST_REPLICA_DATABASE_URL is set by scripts/test");
     let pool = PgPool::connect(&url).await.unwrap();
-    let checks = db::preflight(&pool, &notebox::config::Config::default().powersync)
+    let checks = db::preflight(&pool, &notebox::config::Config::default())
         .await
         .unwrap();
     let wal = checks.iter().find(|c| c.name == "wal_level").unwrap();
@@ -317,14 +325,14 @@ async fn preflight_reports_wal_level_replica_clearly() {
 #[sqlx::test(migrations = false)]
 async fn preflight_passes_after_migrate(pool: PgPool) {
     let config = config_for(&pool);
-    let before = db::preflight(&pool, &config.powersync).await.unwrap();
+    let before = db::preflight(&pool, &config).await.unwrap();
     assert!(
         before
             .iter()
             .any(|c| c.name == "migrations" && c.severity == Severity::Warn)
     );
-    db::migrate(&pool, &config.powersync).await.unwrap();
-    let after = db::preflight(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
+    let after = db::preflight(&pool, &config).await.unwrap();
     assert!(
         after.iter().all(|c| c.severity == Severity::Ok),
         "{after:#?}"

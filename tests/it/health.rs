@@ -27,7 +27,7 @@ async fn readyz_needs_migrations_and_publication(pool: PgPool) {
         "{message}"
     );
 
-    db::migrate(&pool, &config.powersync).await.unwrap();
+    db::migrate(&pool, &config).await.unwrap();
     let response = get(&app, "/readyz").await;
     assert_eq!(response.status, StatusCode::OK, "{:?}", response.json());
     // Ready for everything but PowerSync, which no test runs here: degraded, still 200.

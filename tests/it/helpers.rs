@@ -7,8 +7,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use notebox::app::{AppState, router};
 use notebox::config::{Config, Secret};
-use notebox::http::{AppState, router};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -51,9 +51,7 @@ pub async fn config_with_publication(pool: &PgPool) -> Config {
     let mut config = config_for(pool);
     config.powersync.replication_password = None;
     config.powersync.storage_database = String::new();
-    notebox::db::setup_powersync(pool, &config.powersync)
-        .await
-        .unwrap();
+    notebox::db::setup_powersync(pool, &config).await.unwrap();
     config
 }
 

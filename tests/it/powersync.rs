@@ -31,41 +31,70 @@ async fn check(config: &Config, sync_override: Option<&str>, rows: Value, users:
     out
 }
 
+const CAROL: &str = "3a4b5c6d-7e8f-4a0b-9c1d-2e3f4a5b6c7d";
+const DAVE: &str = "6e7f8a9b-0c1d-4e2f-8a3b-4c5d6e7f8a9b";
+const NOTEBOOK: &str = "b0b0b0b0-1111-4222-8333-444455556666";
+
+/// Row by row: which users receive it, as PowerSync's engine computes buckets (with the
+/// membership rows as the streams' parameter lookups).
 #[tokio::test]
-async fn sync_config_gives_each_user_exactly_their_rows() {
+async fn sync_streams_give_each_row_to_exactly_who_may_see_it() {
+    let member = |id: &str, user: &str, role: &str| json!({"table": "notebook_members", "record": {"id": id, "notebook_id": NOTEBOOK, "user_id": user, "role": role}});
     let rows = json!([
-        {"table": "notes", "record": {"id": "n-alice", "owner_id": ALICE, "title": "a"}},
-        {"table": "notes", "record": {"id": "n-bob", "owner_id": BOB, "title": "b"}},
+        {"table": "notes", "record": {"id": "n-alice", "owner_id": ALICE, "notebook_id": null, "title": "a"}},
+        {"table": "notes", "record": {"id": "n-bob", "owner_id": BOB, "notebook_id": null, "title": "b"}},
+        {"table": "notes", "record": {"id": "n-shared", "owner_id": BOB, "notebook_id": NOTEBOOK, "title": "s"}},
+        {"table": "notebooks", "record": {"id": NOTEBOOK, "name": "Team", "created_by": ALICE}},
+        member("m-alice", ALICE, "owner"),
+        member("m-bob", BOB, "editor"),
+        member("m-carol", CAROL, "viewer"),
         {"table": "upload_rejections", "record": {"id": "r-alice", "owner_id": ALICE, "code": "NOT_OWNER"}},
         {"table": "users", "record": {"id": ALICE, "email": "a@example.org"}},
+        {"table": "invitations", "record": {"id": "i-1", "email": "x@example.org"}},
     ]);
-    let out = check(&Config::default(), None, rows, &[ALICE, BOB]).await;
+    let everyone = [ALICE, BOB, CAROL, DAVE];
+    let out = check(&Config::default(), None, rows.clone(), &everyone).await;
     assert_eq!(
         out["errors"],
         json!([]),
         "PowerSync's engine accepts the rendered sync config"
     );
-    let buckets = |i: usize| out["rows"][i]["buckets"].clone();
-    let alice_buckets = out["users"][ALICE].clone();
-    let bob_buckets = out["users"][BOB].clone();
-    assert_eq!(alice_buckets.as_array().unwrap().len(), 1);
-    assert_ne!(alice_buckets, bob_buckets);
-    assert_eq!(
-        buckets(0),
-        alice_buckets,
-        "alice's note lands in alice's bucket only"
-    );
-    assert_eq!(
-        buckets(1),
-        bob_buckets,
-        "bob's note lands in bob's bucket only"
-    );
-    assert_eq!(
-        buckets(2),
-        alice_buckets,
-        "a rejection row lands in its owner's bucket only"
-    );
-    assert_eq!(buckets(3), json!([]), "users are never synced");
+    let receivers = |row: usize| -> Vec<&str> {
+        let buckets = out["rows"][row]["buckets"].as_array().unwrap();
+        everyone
+            .into_iter()
+            .filter(|user| {
+                let mine = out["users"][*user].as_array().unwrap();
+                buckets.iter().any(|b| mine.contains(b))
+            })
+            .collect()
+    };
+    let members = vec![ALICE, BOB, CAROL];
+    let expected: [(&str, Vec<&str>); 10] = [
+        ("a personal note: its owner only", vec![ALICE]),
+        ("another personal note: its owner only", vec![BOB]),
+        (
+            "a notebook's note: owner, editor and viewer",
+            members.clone(),
+        ),
+        ("the notebook: its members", members.clone()),
+        ("member rows: every member", members.clone()),
+        ("member rows: every member", members.clone()),
+        ("member rows: every member", members.clone()),
+        ("a rejection: its owner only", vec![ALICE]),
+        ("users: never", vec![]),
+        ("invitations: never", vec![]),
+    ];
+    for (row, (what, who)) in expected.iter().enumerate() {
+        assert_eq!(&receivers(row), who, "row {row}: {what}; {out}");
+    }
+    // A removed member (no membership row) receives nothing of the notebook any more.
+    let mut without_carol = rows.as_array().unwrap().clone();
+    without_carol.remove(6);
+    let out = check(&Config::default(), None, json!(without_carol), &[CAROL]).await;
+    let shared = out["rows"][2]["buckets"].as_array().unwrap();
+    let carol = out["users"][CAROL].as_array().unwrap();
+    assert!(!shared.iter().any(|b| carol.contains(b)), "{out}");
 }
 
 #[tokio::test]
@@ -246,13 +275,13 @@ async fn powersync_config_command_writes_both_files(pool: PgPool) {
     );
     let service = std::fs::read_to_string(dir.join("powersync.yaml")).unwrap();
     assert!(
-        service.contains("audience: [\"from-env\"]"),
-        "one config drives both"
+        service.contains("audience:\n  - from-env"),
+        "one config drives both: {service}"
     );
+    let sync = std::fs::read_to_string(dir.join("sync-config.yaml")).unwrap();
     assert!(
-        std::fs::read_to_string(dir.join("sync-config.yaml"))
-            .unwrap()
-            .contains("bucket_definitions")
+        sync.contains("edition: 3") && sync.contains("streams:"),
+        "{sync}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

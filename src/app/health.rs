@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{AppState, Json};
+use super::AppState;
 use crate::db::{PUBLICATION, migration_status};
+use crate::http::{ApiError, Json, metrics_response};
 use crate::powersync::{Liveness, liveness};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -107,27 +108,65 @@ async fn probe_database(state: &AppState) -> Vec<Probe> {
             message: e.to_string(),
         },
     });
-    let publication: Result<bool, _> =
-        sqlx::query_scalar("select exists (select 1 from pg_publication where pubname = $1)")
-            .bind(PUBLICATION)
-            .fetch_one(&state.pool)
-            .await;
-    probes.push(match publication {
-        Ok(true) => Probe {
-            name: "publication",
-            ok: true,
-            message: format!("'{PUBLICATION}' exists"),
-        },
-        Ok(false) => Probe {
-            name: "publication",
-            ok: false,
-            message: format!("'{PUBLICATION}' is missing: run `notebox migrate`"),
-        },
-        Err(e) => Probe {
-            name: "publication",
-            ok: false,
-            message: e.to_string(),
-        },
-    });
+    probes.push(publication_probe(state).await);
     probes
+}
+
+/// `GET /metrics` (Prometheus), behind `server.metrics_token` when one is configured.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    metrics_response(
+        &state.metrics,
+        &state.pool,
+        state.config.server.metrics_token.as_ref(),
+        &headers,
+    )
+}
+
+/// The publication exists and publishes every table of the sync schema.
+async fn publication_probe(state: &AppState) -> Probe {
+    let published: Result<Option<Vec<String>>, _> = sqlx::query_scalar(
+        "select array(select tablename::text from pg_publication_tables t
+                      where t.pubname = p.pubname and t.schemaname = 'public')
+         from pg_publication p where p.pubname = $1",
+    )
+    .bind(PUBLICATION)
+    .fetch_optional(&state.pool)
+    .await;
+    let (ok, message) = match published {
+        Ok(Some(published)) => {
+            let missing: Vec<&str> = state
+                .schema
+                .table_names()
+                .into_iter()
+                .filter(|t| !published.iter().any(|p| p == t))
+                .collect();
+            if missing.is_empty() {
+                (
+                    true,
+                    format!("'{PUBLICATION}' publishes every synced table"),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "'{PUBLICATION}' lacks {}: run `notebox migrate`",
+                        missing.join(", ")
+                    ),
+                )
+            }
+        }
+        Ok(None) => (
+            false,
+            format!("'{PUBLICATION}' is missing: run `notebox migrate`"),
+        ),
+        Err(e) => (false, e.to_string()),
+    };
+    Probe {
+        name: "publication",
+        ok,
+        message,
+    }
 }

@@ -1,0 +1,88 @@
+//! The application: its state and its router, which mounts every feature's routes.
+
+mod health;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::routing::get;
+use sqlx::PgPool;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, AuthState};
+use crate::config::Config;
+use crate::http::{self, ApiError, Metrics};
+use crate::schema::SyncSchema;
+use crate::upload::{self, UploadState};
+
+/// Longest any request may run before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: PgPool,
+    /// Which tables sync and who may write them (validated with the config).
+    pub schema: Arc<SyncSchema>,
+    pub auth: Arc<AuthState>,
+    pub upload: Arc<UploadState>,
+    pub metrics: Arc<Metrics>,
+    /// Outbound HTTP (PowerSync probes).
+    pub http_client: reqwest::Client,
+}
+
+impl AppState {
+    /// `config` must have passed validation (`Config::load` does that).
+    pub fn new(config: Config, pool: PgPool) -> Self {
+        let schema = SyncSchema::new(&config).expect("a validated config has a valid sync schema");
+        Self {
+            schema: Arc::new(schema),
+            auth: Arc::new(AuthState::new(
+                config.auth.recheck_after,
+                config.powersync.token_ttl,
+            )),
+            config: Arc::new(config),
+            pool,
+            upload: Arc::default(),
+            metrics: Arc::default(),
+            http_client: reqwest::Client::new(),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::api_routes())
+        .merge(upload::routes())
+        .fallback(|| async { ApiError::NotFound });
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(auth::jwks_route())
+        .nest("/api", api)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            http::track,
+        ))
+        .merge(crate::web::routes())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or(request.uri().path(), MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route = %route)
+            }),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,224 @@
+//! The SQL text of upload statements, built from a table's catalog entry and its sync-schema
+//! access rule. Parameters: `$1` the ids (text[]), `$2` the uploader's user id (text); PUT
+//! then one text[] per writable column, PATCH `$3` the ids with `$1` the rows (jsonb).
+//!
+//! Who may write is part of every statement: the row filter (`may_write`) and a guard
+//! that makes the statement touch nothing when any of its rows, or any notebook it moves a
+//! note into, is not the uploader's to write. So each statement is all-or-nothing by
+//! itself, evaluated set-based in Postgres (one index probe per id, no per-row round trip).
+
+use super::request::Op;
+use super::schema::{Table, quote};
+use crate::schema::Access;
+
+/// Roles that may change a notebook's notes, or rename it.
+const WRITERS: &str = "'owner', 'editor'";
+/// Roles that may delete a notebook.
+const OWNERS: &str = "'owner'";
+/// Any member: sees it.
+const MEMBERS: &str = "'owner', 'editor', 'viewer'";
+
+/// Why a row (or a target notebook) may not be written: the rejection code and message.
+pub fn refusal(code: &str, table: &str) -> String {
+    match code {
+        "NOT_A_MEMBER" => "you are not a member of this notebook".into(),
+        "READ_ONLY" => {
+            "you can only view this notebook; ask one of its owners to make you an editor".into()
+        }
+        "OWNERS_ONLY" => "only the notebook's owners can delete it".into(),
+        _ => format!("this {table} row belongs to another user"),
+    }
+}
+
+/// `$2` as the uploader's id, typed like `column_type`.
+fn me(table: &Table) -> String {
+    format!("$2::text::{}", table.owner.sql_type)
+}
+
+/// The uploader is a member of notebook `notebook` (an SQL uuid expression) with one of `roles`.
+fn member(notebook: &str, roles: &str) -> String {
+    format!(
+        "exists (select 1 from notebook_members m where m.notebook_id = {notebook} \
+         and m.user_id = $2::text::uuid and m.role in ({roles}))"
+    )
+}
+
+/// May the uploader apply `op` to the existing row `x` (a table alias)?
+fn may_write(table: &Table, x: &str, op: Op) -> String {
+    let owner = format!("{x}.{}", quote(&table.owner.name));
+    match &table.access {
+        Access::Owner => format!("{owner} = {}", me(table)),
+        Access::NotebookItem { notebook } => {
+            let notebook = format!("{x}.{}", quote(notebook));
+            format!(
+                "(case when {notebook} is null then {owner} = {me} else {writer} end)",
+                me = me(table),
+                writer = member(&notebook, WRITERS),
+            )
+        }
+        Access::Notebook => {
+            let roles = if op == Op::Delete { OWNERS } else { WRITERS };
+            member(&format!("{x}.{}", quote(&table.id.name)), roles)
+        }
+        Access::Membership { .. } => "false".into(),
+    }
+}
+
+/// Why the uploader may not write row `x`: an SQL expression giving the rejection code.
+fn denial_code(table: &Table, x: &str) -> String {
+    match &table.access {
+        Access::NotebookItem { notebook } => {
+            let notebook = format!("{x}.{}", quote(notebook));
+            format!(
+                "case when {notebook} is null then 'NOT_OWNER' when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end",
+                any = member(&notebook, MEMBERS),
+            )
+        }
+        Access::Notebook => {
+            let id = format!("{x}.{}", quote(&table.id.name));
+            format!(
+                "case when {writer} then 'OWNERS_ONLY' when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end",
+                writer = member(&id, WRITERS),
+                any = member(&id, MEMBERS),
+            )
+        }
+        Access::Owner | Access::Membership { .. } => "'NOT_OWNER'".into(),
+    }
+}
+
+/// `(id, code)` of the rows among `ids` (a text[] parameter) that exist and that the
+/// uploader may not apply `op` to.
+pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
+    format!(
+        "select x.{id}::text, {code} from {t} x where x.{id} = any({ids}::text[]::{ty}[]) \
+         and not coalesce({may}, false)",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        code = denial_code(table, "x"),
+        may = may_write(table, "x", op),
+    )
+}
+
+/// `(notebook id, code)` of the notebooks in `targets` (a text[] SQL expression, NULLs
+/// meaning "personal") the uploader may not write into.
+pub fn denied_targets(targets: &str) -> String {
+    format!(
+        "select n.nb, case when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end \
+         from unnest({targets}) as n(nb) where n.nb is not null and not {writer}",
+        any = member("n.nb::uuid", MEMBERS),
+        writer = member("n.nb::uuid", WRITERS),
+    )
+}
+
+/// The notebook column of a table whose rows live in notebooks.
+pub fn notebook_column(table: &Table) -> Option<&'static str> {
+    match table.access {
+        Access::NotebookItem { notebook } => Some(notebook),
+        _ => None,
+    }
+}
+
+/// The statement's guard: none of its rows (nor target notebooks) is off limits.
+fn guard(table: &Table, ids: &str, op: Op, targets: Option<&str>) -> String {
+    let mut guard = format!("not exists ({})", denied_rows(table, ids, op));
+    if let Some(targets) = targets {
+        guard.push_str(&format!(" and not exists ({})", denied_targets(targets)));
+    }
+    guard
+}
+
+/// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
+/// the uploader for a new row and never changes; a row the uploader may not write is left
+/// alone. `$3…` one text[] per writable column.
+pub fn put_sql(table: &Table) -> String {
+    let id = quote(&table.id.name);
+    let owner = quote(&table.owner.name);
+    let mut columns = vec![id.clone(), owner.clone()];
+    let mut values = vec![format!("v.c0::{}", table.id.sql_type), me(table)];
+    let mut arrays = vec!["$1::text[]".to_owned()];
+    let mut aliases = vec!["c0".to_owned()];
+    let mut updates = Vec::new();
+    let mut targets = None;
+    for (i, column) in table.writable.iter().enumerate() {
+        let name = quote(&column.name);
+        let value = format!("v.c{}::{}", i + 1, column.sql_type);
+        values.push(match &column.default {
+            Some(default) => format!("coalesce({value}, {default})"),
+            None => value,
+        });
+        arrays.push(format!("${}::text[]", i + 3));
+        aliases.push(format!("c{}", i + 1));
+        updates.push(format!("{name} = excluded.{name}"));
+        if Some(column.name.as_str()) == notebook_column(table) {
+            targets = Some(format!("${}::text[]", i + 3));
+        }
+        columns.push(name);
+    }
+    if let Some(stamp) = &table.stamp {
+        let name = quote(&stamp.name);
+        values.push(format!("$2::text::{}", stamp.sql_type));
+        updates.push(format!("{name} = excluded.{name}"));
+        columns.push(name);
+    }
+    if updates.is_empty() {
+        updates.push(format!("{owner} = {t}.{owner}", t = table.quoted));
+    }
+    format!(
+        "insert into {t} ({columns}) select {values} from unnest({arrays}) as v({aliases}) \
+         where {guard} \
+         on conflict ({id}) do update set {updates} where {may}",
+        t = table.quoted,
+        columns = columns.join(", "),
+        values = values.join(", "),
+        arrays = arrays.join(", "),
+        aliases = aliases.join(", "),
+        guard = guard(table, "$1", Op::Put, targets.as_deref()),
+        updates = updates.join(", "),
+        may = may_write(table, &table.quoted, Op::Put),
+    )
+}
+
+/// `$1` the rows (jsonb array), `$2` the uploader, `$3` the ids.
+pub fn patch_sql(table: &Table, columns: &[&str]) -> String {
+    let id = quote(&table.id.name);
+    let mut sets: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{q} = r.{q}", q = quote(c)))
+        .collect();
+    if let Some(stamp) = &table.stamp {
+        sets.push(format!(
+            "{} = $2::text::{}",
+            quote(&stamp.name),
+            stamp.sql_type
+        ));
+    }
+    let targets = notebook_column(table)
+        .filter(|notebook| columns.contains(notebook))
+        .map(|notebook| {
+            format!(
+                "array(select r.{} from jsonb_populate_recordset(null::{}, $1) as r)::text[]",
+                quote(notebook),
+                table.quoted
+            )
+        });
+    format!(
+        "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
+         where {t}.{id} = r.{id} and {may} and {guard}",
+        t = table.quoted,
+        sets = sets.join(", "),
+        may = may_write(table, &table.quoted, Op::Patch),
+        guard = guard(table, "$3", Op::Patch, targets.as_deref()),
+    )
+}
+
+pub fn delete_sql(table: &Table) -> String {
+    format!(
+        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {may} and {guard}",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        may = may_write(table, &table.quoted, Op::Delete),
+        guard = guard(table, "$1", Op::Delete, None),
+    )
+}
