@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod notebooks;
 pub mod powersync;
 pub mod schema;
 pub mod telemetry;

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::api_routes())
         .merge(upload::routes())
+        .merge(crate::notebooks::routes())
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))

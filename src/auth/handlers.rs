@@ -63,6 +63,9 @@ pub struct SignupRequest {
     password: String,
     #[serde(default)]
     display_name: Option<String>,
+    /// An invitation token: sign-up works even when closed, for the invited email only.
+    #[serde(default)]
+    invitation: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,7 +95,7 @@ fn rate_limit(state: &AppState, action: &str, ip: &str, email: &str) -> Result<(
         .map_err(refused)
 }
 
-fn normalize_email(email: &str) -> Result<String, ApiError> {
+pub fn normalize_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim();
     let valid = email.len() <= 320
         && email
@@ -136,7 +139,10 @@ pub async fn signup(
             "the display name must be at most 200 characters long".into(),
         ));
     }
-    let closed = state.config.auth.signup == SignupPolicy::Closed;
+    if let Some(token) = &request.invitation {
+        crate::notebooks::check_signup_invitation(&state.pool, token, &email).await?;
+    }
+    let closed = state.config.auth.signup == SignupPolicy::Closed && request.invitation.is_none();
     if closed && users::count(&state.pool).await? > 0 {
         return Err(signup_closed());
     }
@@ -162,6 +168,9 @@ pub async fn signup(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(token) = &request.invitation {
+        crate::notebooks::accept_at_signup(&mut tx, token, &user).await?;
+    }
     tx.commit().await?;
     tracing::info!(user_id = %user.id, admin = first, "account created");
     start_session(&state, user, StatusCode::CREATED).await

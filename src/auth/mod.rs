@@ -17,6 +17,7 @@ use axum::routing::{get, post};
 use tokio::sync::OnceCell;
 
 pub use extract::{Credential, CurrentSession, SESSION_COOKIE, session_from};
+pub use handlers::normalize_email;
 pub use keys::KeyRing;
 pub use rate_limit::RateLimiter;
 pub use recent::Recent;

@@ -159,6 +159,7 @@ pub(super) async fn user(config: Config, command: UserCommand) -> anyhow::Result
                 println!("password: {password}");
             }
         }
+        UserCommand::Invitation(_) => unreachable!("handled by cli::invitations"),
     }
     Ok(ExitCode::SUCCESS)
 }

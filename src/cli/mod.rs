@@ -1,6 +1,7 @@
 //! The command line. Every command fails with one sentence on stderr and exit code 1.
 
 mod accounts;
+mod invitations;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,6 +114,8 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    #[command(flatten)]
+    Invitation(invitations::InvitationCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +173,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Healthcheck => healthcheck(config).await,
             Command::PowersyncConfig { .. } => unreachable!("handled above"),
             Command::Keys(command) => accounts::keys(config, command).await,
+            Command::User(UserCommand::Invitation(command)) => {
+                invitations::run(config, command).await
+            }
             Command::User(command) => accounts::user(config, command).await,
             Command::Token { user } => accounts::token(config, &user).await,
             Command::Config(_) => unreachable!("handled above"),

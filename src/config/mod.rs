@@ -138,6 +138,9 @@ pub struct AuthConfig {
     pub key_rotation_grace: Duration,
     #[serde(with = "humantime_serde")]
     pub recheck_after: Duration,
+    /// How long an invitation link stays usable.
+    #[serde(with = "humantime_serde")]
+    pub invitation_ttl: Duration,
 }
 
 impl Default for AuthConfig {
@@ -148,6 +151,7 @@ impl Default for AuthConfig {
             min_password_length: 10,
             key_rotation_grace: Duration::from_secs(10 * 60),
             recheck_after: Duration::from_secs(10),
+            invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 }
@@ -311,6 +315,9 @@ impl Config {
         }
         if self.auth.session_ttl.is_zero() {
             problems.push("auth.session_ttl must be longer than 0s, e.g. \"30d\"".into());
+        }
+        if self.auth.invitation_ttl.is_zero() {
+            problems.push("auth.invitation_ttl must be longer than 0s, e.g. \"7d\"".into());
         }
         if self.auth.min_password_length < 8 {
             problems.push("auth.min_password_length must be at least 8".into());

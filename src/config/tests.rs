@@ -291,3 +291,23 @@ fn single_underscore_gets_a_nesting_hint_and_e2e_variables_are_ignored() {
         Ok(())
     });
 }
+
+#[test]
+fn invitation_ttl_defaults_to_a_week_and_must_be_positive() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let config = load(jail, None).unwrap();
+        assert_eq!(
+            config.auth.invitation_ttl,
+            Duration::from_secs(7 * 24 * 3600)
+        );
+        jail.set_env("NOTEBOX_AUTH__INVITATION_TTL", "0s");
+        assert!(error_text(jail, None).contains("auth.invitation_ttl"));
+        jail.set_env("NOTEBOX_AUTH__INVITATION_TTL", "2d");
+        assert_eq!(
+            load(jail, None).unwrap().auth.invitation_ttl,
+            Duration::from_secs(2 * 24 * 3600)
+        );
+        Ok(())
+    });
+}
