@@ -151,8 +151,12 @@ export async function startNotes(root, user, hooks) {
     renderScope();
   });
   // A notebook remembered (or just joined) but still missing after a full sync does not exist.
+  // (Asked of the database: the notebooks watch may not have caught up with the sync yet.)
   db.waitForFirstSync({ signal })
-    .then(() => scope && !notebooks.find(scope) && selectScope(null))
+    .then(async () => {
+      const wanted = scope;
+      if (wanted && !(await db.getOptional('SELECT 1 FROM notebooks WHERE id = ?', [wanted])) && scope === wanted) selectScope(null);
+    })
     .catch(() => {});
 
   // ---- editor ------------------------------------------------------------------------

@@ -9,7 +9,8 @@ export const teamsApi = {
   addMember: (notebookId, email, role) => request('POST', path(notebookId), { email, role }),
   setRole: (notebookId, userId, role) => request('PATCH', `${path(notebookId)}/${encodeURIComponent(userId)}`, { role }),
   /** Removing yourself is leaving. */
-  removeMember: (notebookId, userId) => request('DELETE', `${path(notebookId)}/${encodeURIComponent(userId)}`),
+  // An empty JSON body: state-changing requests must be JSON (notebox's CSRF check).
+  removeMember: (notebookId, userId) => request('DELETE', `${path(notebookId)}/${encodeURIComponent(userId)}`, {}),
   /** → {id, url, expires_at} */
   invite: (email, notebookId, role) => request('POST', '/api/invitations', { email, notebook_id: notebookId, role }),
   /** What an invitation is for (public: the invited person has no session yet). */

@@ -13,8 +13,13 @@ export async function seedNotebook(name, members) {
   const id = randomUUID();
   const [owner] = members[0];
   await sql('INSERT INTO notebooks (id, name, created_by) VALUES ($1, $2, $3)', [id, name, owner.id]);
+  // The creator's owner membership may already exist (a trigger adds it): upsert.
   for (const [user, role] of members) {
-    await sql('INSERT INTO notebook_members (notebook_id, user_id, role, added_by) VALUES ($1, $2, $3, $4)', [id, user.id, role, owner.id]);
+    await sql(
+      `INSERT INTO notebook_members (notebook_id, user_id, role, added_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (notebook_id, user_id) DO UPDATE SET role = excluded.role`,
+      [id, user.id, role, owner.id],
+    );
   }
   return id;
 }
