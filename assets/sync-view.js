@@ -207,7 +207,8 @@ function describeRejection(group, onOpenNote) {
   const titles = [latest.note_title, ...group.map((row) => parseData(row.data).title)];
   const title = (titles.find((t) => typeof t === 'string' && t.trim()) ?? '').trim();
   const what = { notes: 'note', notebooks: 'notebook' }[latest.table_name] ?? `${latest.table_name} row`;
-  const name = title ? `“${title}”` : `an untitled ${what}`;
+  // An edit's data holds only what changed: no title there does not make the note untitled.
+  const name = title ? `“${title}”` : latest.op === 'PATCH' ? `a ${what}` : `an untitled ${what}`;
   const reasons = [...new Set(group.map((row) => `${PLAIN_REASONS[row.code] ?? row.message}${row.code ? ` (${row.code})` : ''}`))];
   const when = relativeTime(parseTime(latest.created_at));
   const target = latest.note_id

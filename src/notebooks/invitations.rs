@@ -13,10 +13,10 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::{Role, require_owner, role_of};
+use crate::app::AppState;
 use crate::auth::users::User;
 use crate::auth::{CurrentSession, normalize_email, sessions::hash_token};
 use crate::config::Config;
-use crate::app::AppState;
 use crate::http::{ApiError, Json};
 
 /// A new invitation: the link is shown once and never stored.

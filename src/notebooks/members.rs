@@ -10,8 +10,8 @@ use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::{Role, require_owner, role_of, unknown_notebook};
-use crate::auth::CurrentSession;
 use crate::app::AppState;
+use crate::auth::CurrentSession;
 use crate::http::{ApiError, Json};
 
 /// One membership, with the member's name and email as co-members see them.
