@@ -8,7 +8,7 @@ import { confirmDialog, promptDialog } from './ui.js';
 
 /**
  * @param {{db: object, notebooks: object, user: object, toaster: object,
- *          select: (id: string|null) => void, current: () => string|null}} deps
+ *          select: (id: string|null) => void}} deps
  */
 export function createNotebookActions({ db, notebooks, user, toaster, select }) {
   const nameOf = (id) => notebooks.find(id)?.name || 'Untitled notebook';

@@ -62,7 +62,7 @@ export async function startNotes(root, user, hooks) {
   const SCOPE_KEY = `notebox.scope.${user.id}`;
   let scope = hooks.notebookId ?? localStorage.getItem(SCOPE_KEY) ?? null; // null: Personal
   const notebooks = createNotebooks(db, user, signal, { onLost: (nb) => notice.show(nb.name) });
-  const actions = createNotebookActions({ db, notebooks, user, toaster, select: (id) => selectScope(id), current: () => scope });
+  const actions = createNotebookActions({ db, notebooks, user, toaster, select: (id) => selectScope(id) });
   const sidebar = createSidebar({ onSelect: (id) => selectScope(id, { focusList: true }), onCreate: actions.create });
   const scopeBar = createScopeBar({
     onShowNotebooks: () => {

@@ -110,7 +110,7 @@ export function createScopeBar({ onShowNotebooks, onShare, onRename, onDelete })
   const people = h('span', { class: 'scope-people' });
   const sharing = h('p', { class: 'scope-sharing' });
   const share = h('button', { class: 'button ghost scope-share', type: 'button', onclick: () => onShare() }, icon('share'), h('span', { class: 'share-text' }, 'Share'));
-  const rename = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Rename notebook', title: 'Rename notebook', onclick: () => onRename() }, icon('settings'));
+  const rename = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Rename notebook', title: 'Rename notebook', onclick: () => onRename() }, icon('pencil'));
   const remove = h('button', { class: 'icon-button danger-text', type: 'button', 'aria-label': 'Delete notebook', title: 'Delete notebook', onclick: () => onDelete() }, icon('trash'));
   const members = h('div', { class: 'scope-members' }, people, sharing, share);
   const element = h(
