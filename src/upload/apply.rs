@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
 use super::statements::{
-    delete_sql, denied_rows, denied_targets, notebook_column, patch_sql, put_sql, refusal,
+    delete_sql, denied_moves, denied_rows, notebook_column, patch_sql, put_moves, put_sql, refusal,
 };
 use crate::db::is_transient;
 
@@ -280,7 +280,7 @@ async fn run_group(
                     .collect();
                 query = query.bind(values);
             }
-            query.execute(&mut *conn).await?
+            query.execute(&mut *conn).await?.rows_affected()
         }
         Op::Patch => {
             let columns: Vec<&str> = checked[group.entries[0]]
@@ -289,24 +289,26 @@ async fn run_group(
                 .map(String::as_str)
                 .collect();
             if columns.is_empty() {
-                return Ok(None); // an empty PATCH changes nothing
+                // Changes nothing, but a row the uploader may not write is still refused
+                // (the check below), like any other write there.
+                0
+            } else {
+                sqlx::query(&patch_sql(table, &columns))
+                    .bind(rows())
+                    .bind(&owner_text)
+                    .bind(&ids)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
             }
-            sqlx::query(&patch_sql(table, &columns))
-                .bind(rows())
-                .bind(&owner_text)
-                .bind(&ids)
-                .execute(&mut *conn)
-                .await?
         }
-        Op::Delete => {
-            sqlx::query(&delete_sql(table))
-                .bind(&ids)
-                .bind(&owner_text)
-                .execute(&mut *conn)
-                .await?
-        }
-    }
-    .rows_affected();
+        Op::Delete => sqlx::query(&delete_sql(table))
+            .bind(&ids)
+            .bind(&owner_text)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    };
     if affected == ids.len() as u64 {
         return Ok(None);
     }
@@ -318,25 +320,23 @@ async fn run_group(
         .bind(&owner_text)
         .fetch_all(&mut *conn)
         .await?;
-    let target = |i: usize| -> Option<String> {
-        let column = notebook_column(table)?;
-        as_text(checked[i].data.get(column))
-    };
-    let targets: Vec<Option<String>> = group.entries.iter().map(|&i| target(i)).collect();
-    if group.op != Op::Delete && targets.iter().any(Option::is_some) {
-        let denied_targets: Vec<(String, String)> = sqlx::query_as(&denied_targets("$1::text[]"))
-            .bind(&targets)
-            .bind(&owner_text)
-            .fetch_all(&mut *conn)
-            .await?;
-        // Attributed to the entries moving into them, keyed by the entry's id.
-        for (&i, target) in group.entries.iter().zip(&targets) {
-            if let Some((_, code)) = denied_targets
-                .iter()
-                .find(|(n, _)| Some(n) == target.as_ref())
-            {
-                denied.push((checked[i].id.clone(), code.clone()));
-            }
+    if let Some(column) = notebook_column(table).filter(|_| group.op != Op::Delete) {
+        // Where each entry writes the row (absent from a PATCH: it stays where it is).
+        let (moved_ids, targets): (Vec<&str>, Vec<Option<String>>) = group
+            .entries
+            .iter()
+            .filter(|&&i| group.op == Op::Put || checked[i].data.contains_key(column))
+            .map(|&i| (checked[i].id.as_str(), as_text(checked[i].data.get(column))))
+            .unzip();
+        if !moved_ids.is_empty() {
+            let moves: Vec<(String, String)> =
+                sqlx::query_as(&denied_moves(table, &put_moves("$3::text[]")))
+                    .bind(&moved_ids)
+                    .bind(&owner_text)
+                    .bind(&targets)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            denied.extend(moves);
         }
     }
     Ok(group.entries.iter().copied().find_map(|entry| {

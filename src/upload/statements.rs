@@ -100,14 +100,40 @@ pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
     )
 }
 
-/// `(notebook id, code)` of the notebooks in `targets` (a text[] SQL expression, NULLs
-/// meaning "personal") the uploader may not write into.
-pub fn denied_targets(targets: &str) -> String {
+/// `(id, code)` of the rows of `moves` (an SQL row source `n(id, nb)`: each row's id and
+/// the notebook it is written into, NULL meaning personal) that the uploader may not
+/// write there: a notebook needs them as its owner or editor; making a note personal needs
+/// them as its owner (it becomes the owner's personal note).
+pub fn denied_moves(table: &Table, moves: &str) -> String {
+    let notebook = notebook_column(table).unwrap_or("notebook_id");
     format!(
-        "select n.nb, case when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end \
-         from unnest({targets}) as n(nb) where n.nb is not null and not {writer}",
+        "select n.id::text, case when n.nb is null then 'NOT_OWNER' when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end \
+         from {moves} where (n.nb is not null and not {writer}) \
+         or (n.nb is null and exists (select 1 from {t} x where x.{id} = n.id::{ty} \
+             and x.{nb} is not null and x.{owner} is distinct from {me}))",
         any = member("n.nb::uuid", MEMBERS),
         writer = member("n.nb::uuid", WRITERS),
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        nb = quote(notebook),
+        owner = quote(&table.owner.name),
+        me = me(table),
+    )
+}
+
+/// The moves of a PUT: ids and the notebook column's text[] parameter.
+pub fn put_moves(notebook_array: &str) -> String {
+    format!("unnest($1::text[], {notebook_array}) as n(id, nb)")
+}
+
+/// The moves of a PATCH that sets the notebook column (rows in `$1`).
+fn patch_moves(table: &Table, notebook: &str) -> String {
+    format!(
+        "(select r.{id}::text, r.{nb}::text from jsonb_populate_recordset(null::{t}, $1) as r) as n(id, nb)",
+        id = quote(&table.id.name),
+        nb = quote(notebook),
+        t = table.quoted,
     )
 }
 
@@ -119,11 +145,11 @@ pub fn notebook_column(table: &Table) -> Option<&'static str> {
     }
 }
 
-/// The statement's guard: none of its rows (nor target notebooks) is off limits.
-fn guard(table: &Table, ids: &str, op: Op, targets: Option<&str>) -> String {
+/// The statement's guard: none of its rows (nor where it moves them) is off limits.
+fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
     let mut guard = format!("not exists ({})", denied_rows(table, ids, op));
-    if let Some(targets) = targets {
-        guard.push_str(&format!(" and not exists ({})", denied_targets(targets)));
+    if let Some(moves) = moves {
+        guard.push_str(&format!(" and not exists ({})", denied_moves(table, moves)));
     }
     guard
 }
@@ -139,7 +165,7 @@ pub fn put_sql(table: &Table) -> String {
     let mut arrays = vec!["$1::text[]".to_owned()];
     let mut aliases = vec!["c0".to_owned()];
     let mut updates = Vec::new();
-    let mut targets = None;
+    let mut moves = None;
     for (i, column) in table.writable.iter().enumerate() {
         let name = quote(&column.name);
         let value = format!("v.c{}::{}", i + 1, column.sql_type);
@@ -151,7 +177,7 @@ pub fn put_sql(table: &Table) -> String {
         aliases.push(format!("c{}", i + 1));
         updates.push(format!("{name} = excluded.{name}"));
         if Some(column.name.as_str()) == notebook_column(table) {
-            targets = Some(format!("${}::text[]", i + 3));
+            moves = Some(put_moves(&format!("${}::text[]", i + 3)));
         }
         columns.push(name);
     }
@@ -173,7 +199,7 @@ pub fn put_sql(table: &Table) -> String {
         values = values.join(", "),
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
-        guard = guard(table, "$1", Op::Put, targets.as_deref()),
+        guard = guard(table, "$1", Op::Put, moves.as_deref()),
         updates = updates.join(", "),
         may = may_write(table, &table.quoted, Op::Put),
     )
@@ -193,22 +219,16 @@ pub fn patch_sql(table: &Table, columns: &[&str]) -> String {
             stamp.sql_type
         ));
     }
-    let targets = notebook_column(table)
+    let moves = notebook_column(table)
         .filter(|notebook| columns.contains(notebook))
-        .map(|notebook| {
-            format!(
-                "array(select r.{} from jsonb_populate_recordset(null::{}, $1) as r)::text[]",
-                quote(notebook),
-                table.quoted
-            )
-        });
+        .map(|notebook| patch_moves(table, notebook));
     format!(
         "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
          where {t}.{id} = r.{id} and {may} and {guard}",
         t = table.quoted,
         sets = sets.join(", "),
         may = may_write(table, &table.quoted, Op::Patch),
-        guard = guard(table, "$3", Op::Patch, targets.as_deref()),
+        guard = guard(table, "$3", Op::Patch, moves.as_deref()),
     )
 }
 

@@ -10,5 +10,6 @@ mod invitations;
 mod invitations_cli;
 mod notebooks;
 mod powersync;
+mod sharing;
 mod upload;
 mod web;

@@ -27,20 +27,22 @@ pub async fn team(pool: &PgPool) -> Team {
     let bob = signup(&app, "Bob@Example.org").await;
     let cat = signup(&app, "cat@example.org").await;
     let notebook = uuid::Uuid::new_v4();
+    // Its creator becomes its owner (a trigger, whoever inserts it).
     sqlx::query("insert into notebooks (id, name, created_by) values ($1, 'Plans', $2::uuid)")
         .bind(notebook)
         .bind(&ann.0)
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query(
-        "insert into notebook_members (notebook_id, user_id, role) values ($1, $2::uuid, 'owner')",
+    let role: String = sqlx::query_scalar(
+        "select role from notebook_members where notebook_id = $1 and user_id = $2::uuid",
     )
     .bind(notebook)
     .bind(&ann.0)
-    .execute(pool)
+    .fetch_one(pool)
     .await
     .unwrap();
+    assert_eq!(role, "owner");
     Team {
         app,
         notebook: notebook.to_string(),
