@@ -63,7 +63,14 @@ export async function startNotes(root, user, hooks) {
   let scope = hooks.notebookId ?? localStorage.getItem(SCOPE_KEY) ?? null; // null: Personal
   const notebooks = createNotebooks(db, user, signal, { onLost: (nb) => notice.show(nb.name) });
   const actions = createNotebookActions({ db, notebooks, user, toaster, select: (id) => selectScope(id) });
-  const sidebar = createSidebar({ onSelect: (id) => selectScope(id, { focusList: true }), onCreate: actions.create });
+  const sidebar = createSidebar({
+    onSelect: (id) => selectScope(id, { focusList: true }),
+    onCreate: actions.create,
+    onClose: () => {
+      workspace.dataset.view = 'list';
+      search.focus();
+    },
+  });
   const scopeBar = createScopeBar({
     onShowNotebooks: () => {
       workspace.dataset.view = 'notebooks';

@@ -6,10 +6,10 @@ import { h, icon, replace } from './dom.js';
 import { initials, ROLES } from './notebooks.js';
 
 /**
- * @param {{onSelect: (id: string|null) => void, onCreate: () => void}} hooks
- * `id` null is "Personal".
+ * @param {{onSelect: (id: string|null) => void, onCreate: () => void, onClose: () => void}} hooks
+ * `id` null is "Personal"; `onClose` leaves the notebooks view on a phone.
  */
-export function createSidebar({ onSelect, onCreate }) {
+export function createSidebar({ onSelect, onCreate, onClose }) {
   const list = h('ul', { class: 'nb-list' });
   const hint = h(
     'p',
@@ -25,6 +25,7 @@ export function createSidebar({ onSelect, onCreate }) {
     h(
       'div',
       { class: 'nb-head' },
+      h('button', { class: 'icon-button nb-close', type: 'button', 'aria-label': 'Close notebooks', onclick: onClose }, icon('back')),
       h('h2', { class: 'nb-heading' }, 'Notebooks'),
       h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Add a notebook', title: 'Add a notebook', onclick: onCreate }, icon('plus')),
     ),

@@ -54,6 +54,9 @@ for (const colorScheme of ['light', 'dark']) {
       await page.getByRole('button', { name: 'Notebooks', exact: true }).click();
       await notebookItem(page, 'Reading group').waitFor();
       await shot(page, `teams-phone-notebooks-${colorScheme}`);
+      await page.getByRole('button', { name: 'Close notebooks' }).click();
+      await page.getByRole('searchbox', { name: 'Search notes' }).waitFor();
+      assert.equal(await notebookItem(page, 'Reading group').isVisible(), false, 'the notebooks view closes on a phone');
       await openNotebook(page, 'Reading group');
       await page.locator('.note-item').first().click();
       await page.locator('.editor-bar .badge', { hasText: 'View only' }).waitFor();
