@@ -174,6 +174,7 @@ export async function startNotes(root, user, hooks) {
   const createdHere = new Set();
   const deleting = new Set(); // deleted here: their disappearance is no surprise
   const inserts = new Map(); // id → the pending INSERT of a note created here
+  const writtenAt = new Map(); // id → updated_at of this device's last save
 
   const dirty = () => editVersion !== savedVersion;
 
@@ -188,6 +189,7 @@ export async function startNotes(root, user, hooks) {
     try {
       await inserts.get(id);
       await db.execute('UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?', values);
+      writtenAt.set(id, values[2]);
       if (current?.id === id) {
         savedVersion = Math.max(savedVersion, version);
         view.setSaveState(dirty() ? 'editing' : 'saved');
@@ -286,8 +288,10 @@ export async function startNotes(root, user, hooks) {
   });
 
   function fill(row, force) {
-    // Who, only where others can edit too; an edit made here is ours until the server says.
-    const by = row.notebook_id ? notebooks.personName(row.updated_by ?? row.owner_id) : null;
+    // Who, only where others can edit too. The server stamps updated_by; until it has, an
+    // edit saved here (same updated_at as written) is ours.
+    const mine = writtenAt.get(row.id) === row.updated_at;
+    const by = row.notebook_id ? (mine ? 'you' : notebooks.personName(row.updated_by ?? row.owner_id)) : null;
     view.fill(row, { force, by });
     document.title = docTitle(row.title);
   }

@@ -91,6 +91,7 @@ test('Ben edits; Ada sees the edit live and that Ben made it', async () => {
   const adaBody = adaBrowser.page.getByLabel('Note', { exact: true });
   await poll(async () => (await adaBody.inputValue()) === 'Ship on Thursday. Ben: docs are ready.', { message: 'Ada’s editor to show Ben’s edit' });
   await adaBrowser.page.getByText(/Edited .* by Ben Okafor/).waitFor();
+  await benBrowser.page.getByText(/Edited .* by you/).waitFor();
 });
 
 test('made a viewer: Ben’s editor turns read-only, and a forced edit is refused and shown', async () => {
