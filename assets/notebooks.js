@@ -120,6 +120,18 @@ export function createNotebooks(db, user, signal, { onLost }) {
     find: (id) => notebooks.find((nb) => nb.id === id) ?? null,
     canWrite: (id) => ['owner', 'editor'].includes(roleIn(id)),
 
+    /**
+     * May I edit this note, and where may it move: notebooks I can write to, and Personal
+     * ({id: ''}) for a note I created.
+     */
+    accessTo(note) {
+      const notebookId = note.notebook_id ?? null;
+      const writable = notebookId ? ['owner', 'editor'].includes(roleIn(notebookId)) : note.owner_id === user.id;
+      const writableBooks = notebooks.filter((nb) => nb.id === notebookId || ['owner', 'editor'].includes(roleIn(nb.id)));
+      const personal = notebookId === null || note.owner_id === user.id ? [{ id: '', name: 'Personal' }] : [];
+      return { writable, targets: [...personal, ...writableBooks.map((nb) => ({ id: nb.id, name: nb.name }))] };
+    },
+
     async create(name) {
       const now = nowIso();
       const id = uuid();

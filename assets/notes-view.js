@@ -13,7 +13,7 @@ import { createNotebookActions } from './notebook-actions.js';
 import { createNotebooks } from './notebooks.js';
 import { createLossNotice, createScopeBar, createSidebar } from './sidebar-view.js';
 import { createRejectionsBanner, createSyncStatus } from './sync-view.js';
-import { bindShortcuts, confirmLogout } from './shortcuts.js';
+import { bindShortcuts, createLogoutButton } from './shortcuts.js';
 import { createToaster } from './ui.js';
 
 const SAVE_DELAY_MS = 400;
@@ -47,12 +47,15 @@ export async function startNotes(root, user, hooks) {
   const view = createEditorView();
   const { editor, placeholder, back, titleInput, bodyInput, deleteButton, moveSelect } = view;
 
-  const logoutButton = h(
-    'button',
-    { class: 'button ghost logout', type: 'button', title: `Log out ${user.email}`, 'aria-label': 'Log out' },
-    icon('logout'),
-    h('span', { class: 'logout-text' }, 'Log out'),
-  );
+  const logoutButton = createLogoutButton(user, {
+    pending: async () => {
+      save.flush();
+      await sync.refreshWaiting();
+      return sync.waiting();
+    },
+    onLogout: () => hooks.onLogout(),
+    onError: (error) => toaster.show(`Could not log out: ${error.message}`),
+  });
   const banner = createRejectionsBanner(db, signal, { onOpenNote: (id) => navigate(id) });
   const toastRegion = h('div', { class: 'toast-region' });
   const toaster = createToaster(toastRegion);
@@ -265,13 +268,9 @@ export async function startNotes(root, user, hooks) {
 
   /** Viewers read: the editor is read-only with a badge, and nothing offers to change it. */
   function renderAccess(row) {
-    const notebookId = row.notebook_id ?? null;
-    const writable = notebookId ? notebooks.canWrite(notebookId) : row.owner_id === user.id;
+    const { writable, targets } = notebooks.accessTo(row);
     view.setWritable(writable);
-    // Where it can go: notebooks I may write to, and Personal for a note I created.
-    const targets = notebooks.snapshot().notebooks.filter((nb) => nb.id === notebookId || ['owner', 'editor'].includes(nb.role));
-    const personal = notebookId === null || row.owner_id === user.id ? [{ id: '', name: 'Personal' }] : [];
-    view.setMoveTargets([...personal, ...targets], notebookId ?? '', writable);
+    view.setMoveTargets(targets, row.notebook_id ?? '', writable);
   }
   moveSelect.addEventListener('change', async () => {
     if (!current) return;
@@ -449,21 +448,6 @@ export async function startNotes(root, user, hooks) {
   window.addEventListener('pagehide', () => save.flush(), { signal });
   document.addEventListener('visibilitychange', () => document.hidden && save.flush(), { signal });
 
-  // ---- logout ------------------------------------------------------------------------
-  logoutButton.addEventListener('click', async () => {
-    save.flush();
-    await sync.refreshWaiting();
-    const waiting = sync.waiting();
-    if (!(await confirmLogout(waiting))) return;
-    logoutButton.disabled = true;
-    try {
-      await hooks.onLogout();
-    } catch (error) {
-      logoutButton.disabled = false;
-      toaster.show(`Could not log out: ${error.message}`);
-    }
-  });
-
   // ---- start -------------------------------------------------------------------------
   renderScope();
   if (hooks.message) toaster.show(hooks.message);
@@ -485,6 +469,7 @@ export async function startNotes(root, user, hooks) {
     async clear() {
       save.cancel();
       abort.abort();
+      localStorage.removeItem(SCOPE_KEY);
       await db.disconnectAndClear();
       await db.close().catch(() => {});
     },

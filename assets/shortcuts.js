@@ -1,5 +1,6 @@
-// Keyboard shortcuts of the notes screen, and the logout question.
+// Keyboard shortcuts of the notes screen, and the logout button with its question.
 
+import { h, icon } from './dom.js';
 import { plural } from './format.js';
 import { confirmDialog } from './ui.js';
 
@@ -35,8 +36,31 @@ export function bindShortcuts(signal, actions) {
   );
 }
 
-/** Asks before logging out, louder when changes have not reached the server yet. */
-export function confirmLogout(waiting) {
+/**
+ * Asks before logging out, louder when changes have not reached the server yet.
+ * @param {{pending: () => Promise<number>, onLogout: () => Promise, onError: (e) => void}} hooks
+ */
+export function createLogoutButton(user, { pending, onLogout, onError }) {
+  const button = h(
+    'button',
+    { class: 'button ghost logout', type: 'button', title: `Log out ${user.email}`, 'aria-label': 'Log out' },
+    icon('logout'),
+    h('span', { class: 'logout-text' }, 'Log out'),
+  );
+  button.addEventListener('click', async () => {
+    if (!(await confirmLogout(await pending()))) return;
+    button.disabled = true;
+    try {
+      await onLogout();
+    } catch (error) {
+      button.disabled = false;
+      onError(error);
+    }
+  });
+  return button;
+}
+
+function confirmLogout(waiting) {
   return confirmDialog({
     title: 'Log out?',
     body:

@@ -107,7 +107,7 @@ export async function startNotebox(env) {
       NOTEBOX_POWERSYNC__URL: process.env.SYNC_DOUBLE_URL,
       NOTEBOX_POWERSYNC__INTERNAL_URL: process.env.SYNC_DOUBLE_URL,
       NOTEBOX_POWERSYNC__STORAGE_DATABASE: '',
-      NOTEBOX_LOG__LEVEL: 'warn',
+      NOTEBOX_LOG__LEVEL: 'error',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
