@@ -9,15 +9,42 @@ import {
   column,
 } from './vendor/powersync.js';
 
+// notebook_id NULL: a personal note. owner_id is its creator; updated_by (set by the server)
+// who edited it last.
 const notes = new Table(
   {
     owner_id: column.text,
+    notebook_id: column.text,
     title: column.text,
     body: column.text,
     created_at: column.text,
     updated_at: column.text,
+    updated_by: column.text,
   },
-  { indexes: { by_updated: ['updated_at'] } },
+  { indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] } },
+);
+
+// The notebooks the user is a member of; created offline like notes (the server makes the
+// creator its owner).
+const notebooks = new Table({
+  name: column.text,
+  created_by: column.text,
+  created_at: column.text,
+  updated_at: column.text,
+});
+
+// Who is in those notebooks, with their names. Changed only through the HTTP API.
+const notebook_members = new Table(
+  {
+    notebook_id: column.text,
+    user_id: column.text,
+    role: column.text,
+    added_by: column.text,
+    created_at: column.text,
+    display_name: column.text,
+    email: column.text,
+  },
+  { indexes: { by_notebook: ['notebook_id'] } },
 );
 
 // Written only by the server (a refused upload) and synced down to its owner.
@@ -35,7 +62,7 @@ const upload_rejections = new Table({
 // Which refusals the user has dismissed. Local only: never uploaded, cleared on logout.
 const dismissed_rejections = new Table({ rejection_id: column.text }, { localOnly: true });
 
-export const schema = new Schema({ notes, upload_rejections, dismissed_rejections });
+export const schema = new Schema({ notes, notebooks, notebook_members, upload_rejections, dismissed_rejections });
 
 /** Thrown by the connector when the session is gone (401): the user must log in again. */
 export class SessionEnded extends Error {
