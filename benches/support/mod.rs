@@ -48,7 +48,7 @@ pub async fn start(max_connections: u32) -> Bench {
         listener,
         app,
         std::future::pending(),
-        Duration::ZERO,
+        notebox::http::ServeOptions::default(),
     ));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)

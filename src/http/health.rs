@@ -76,11 +76,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn probe_database(state: &AppState) -> Vec<Probe> {
-    if let Err(e) = sqlx::query("select 1").execute(&state.pool).await {
+    // Driver errors go to the log: this body is public and may name hosts and roles.
+    if let Err(error) = sqlx::query("select 1").execute(&state.pool).await {
+        tracing::warn!(%error, "readiness: database unreachable");
         return vec![Probe {
             name: "database",
             ok: false,
-            message: format!("unreachable ({e})"),
+            message: "unreachable: is Postgres running, and is database.url right?".into(),
         }];
     }
     let mut probes = vec![Probe {
@@ -101,11 +103,14 @@ async fn probe_database(state: &AppState) -> Vec<Probe> {
                 },
             }
         }
-        Err(e) => Probe {
-            name: "migrations",
-            ok: false,
-            message: e.to_string(),
-        },
+        Err(error) => {
+            tracing::warn!(%error, "readiness: cannot read the applied migrations");
+            Probe {
+                name: "migrations",
+                ok: false,
+                message: "cannot read the applied migrations (see the log)".into(),
+            }
+        }
     });
     let publication: Result<bool, _> =
         sqlx::query_scalar("select exists (select 1 from pg_publication where pubname = $1)")
@@ -123,11 +128,14 @@ async fn probe_database(state: &AppState) -> Vec<Probe> {
             ok: false,
             message: format!("'{PUBLICATION}' is missing: run `notebox migrate`"),
         },
-        Err(e) => Probe {
-            name: "publication",
-            ok: false,
-            message: e.to_string(),
-        },
+        Err(error) => {
+            tracing::warn!(%error, "readiness: cannot read pg_publication");
+            Probe {
+                name: "publication",
+                ok: false,
+                message: "cannot check the publication (see the log)".into(),
+            }
+        }
     });
     probes
 }

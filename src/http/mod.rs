@@ -1,11 +1,13 @@
 //! The HTTP server: state, router, error envelope, graceful shutdown.
 
+mod client_ip;
+mod envelope;
 mod error;
 mod health;
 mod json;
 mod metrics;
+mod serve;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +16,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::routing::get;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,9 +23,11 @@ use crate::auth::{self, AuthState};
 use crate::config::Config;
 use crate::upload::{self, UploadState};
 
+pub use client_ip::ClientIp;
 pub use error::{ApiError, is_transient};
 pub use json::Json;
 pub use metrics::Metrics;
+pub use serve::{ServeOptions, serve};
 
 /// Longest any request may run before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::from_fn(envelope::api_envelope))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request
@@ -87,45 +91,6 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
-}
-
-/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
-/// `grace` before returning anyway.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let mut graceful_rx = stop_rx.clone();
-    // Without TCP_NODELAY, Nagle holds back the tail of a multi-segment response (or a
-    // client's request) until the peer's delayed ACK: milliseconds per large upload.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = graceful_rx.wait_for(|stop| *stop).await;
-        tracing::info!("shutting down: finishing in-flight requests");
-    });
-    tokio::select! {
-        result = server => result,
-        _ = async {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace = ?grace, "in-flight requests did not finish in time; stopping anyway");
-            Ok(())
-        }
-    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
