@@ -23,7 +23,7 @@ test('first run: create the admin account and land in the (empty) notes list', a
   // Without the one-time link nobody can claim the server: the page says where the link is.
   await page.goto('/');
   await page.getByRole('heading', { name: 'Welcome to notebox' }).waitFor();
-  await page.getByText('notebox setup-link').waitFor();
+  await page.getByText('notebox setup-link', { exact: true }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Create admin account' }).count(), 0);
   const refused = await api('POST', '/api/auth/signup', { email: 'mallory@example.com', password: PASSWORD });
   assert.equal(refused.status, 403, 'the first account needs the setup token');
