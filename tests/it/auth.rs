@@ -322,20 +322,26 @@ async fn login_is_rate_limited_per_account(pool: PgPool) {
 async fn login_is_rate_limited_per_ip(pool: PgPool) {
     let base = serve(app(config_for(&pool), pool)).await;
     let client = reqwest::Client::new();
-    let mut statuses = Vec::new();
-    for i in 0..21 {
-        let response = client
+    // All at once: the limit is taken before the (slow) hash, so no refill sneaks in.
+    let statuses: Vec<u16> = futures_util::future::join_all((0..21).map(|i| {
+        client
             .post(format!("{base}/api/auth/login"))
             .json(&json!({"email": format!("user{i}@example.org"), "password": PASSWORD}))
             .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
-    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
+    }))
+    .await
+    .into_iter()
+    .map(|response| response.unwrap().status().as_u16())
+    .collect();
+    // 503: the hashing queue was full (a slow machine); still not let in, still not limited.
+    let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(
-        statuses[20], 429,
-        "the 21st attempt from one address in a burst is refused"
+        limited, 1,
+        "the 21st attempt from one address in a burst is refused: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
     );
 }
 
