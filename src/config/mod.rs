@@ -364,10 +364,10 @@ impl Config {
         if self.server.header_read_timeout.is_zero() {
             problems.push("server.header_read_timeout must be longer than 0s, e.g. \"10s\"".into());
         }
-        if self.server.idle_timeout < MIN_IDLE_TIMEOUT {
+        if self.server.idle_timeout < REQUEST_TIMEOUT {
             problems.push(format!(
                 "server.idle_timeout must be at least {} (a request may take that long without traffic), e.g. \"60s\"",
-                humantime::format_duration(MIN_IDLE_TIMEOUT)
+                humantime::format_duration(REQUEST_TIMEOUT)
             ));
         }
         if self.server.max_connections == 0 {
@@ -408,8 +408,9 @@ impl Config {
     }
 }
 
-/// The longest a request may run (the HTTP layer's timeout): idle connections must outlive it.
-pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a request may run before it is answered 408. A request can be that long
+/// without traffic, so `server.idle_timeout` may not be shorter.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Values that only say "put a secret here": an install that kept them is open to anyone
 /// who read the example.

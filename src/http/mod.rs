@@ -9,7 +9,6 @@ mod metrics;
 mod serve;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -20,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthState};
-use crate::config::Config;
+use crate::config::{Config, REQUEST_TIMEOUT};
 use crate::upload::{self, UploadState};
 
 pub use client_ip::ClientIp;
@@ -28,9 +27,6 @@ pub use error::{ApiError, is_transient};
 pub use json::Json;
 pub use metrics::Metrics;
 pub use serve::{ServeOptions, serve};
-
-/// Longest any request may run before it is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
