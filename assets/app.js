@@ -4,6 +4,7 @@ import { api, ApiError, NetworkError } from './api.js';
 import { renderAuth } from './auth-view.js';
 import { h, replace } from './dom.js';
 import { startNotes } from './notes-view.js';
+import { decorateAuth, loadSingleSignOn } from './oidc.js';
 
 const root = document.getElementById('app');
 // Who was signed in on this browser, so the notes open even when the server is unreachable.
@@ -39,9 +40,9 @@ async function boot() {
 /** The first-run, login or sign-up screen. */
 async function showAuth(options = {}) {
   document.title = 'notebox';
-  let setup;
+  let setup, sso;
   try {
-    setup = await api.setup();
+    [setup, sso] = await Promise.all([api.setup(), loadSingleSignOn()]);
   } catch (error) {
     return showUnreachable(error);
   }
@@ -50,6 +51,7 @@ async function showAuth(options = {}) {
     signupOpen: setup.signup === 'open',
     notice: options.notice,
     email: options.email,
+    decorate: (card, parts) => decorateAuth(sso, card, parts),
     onSignedIn: (user) => {
       remember(user);
       showNotes(user);
