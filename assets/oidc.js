@@ -18,6 +18,7 @@ const SENTENCES = {
   disabled: () => 'This account is disabled. Ask an admin.',
   linked: (p) => `The notebox account with your email address is already linked to another ${p} account.`,
   not_configured: () => 'Single sign-on is not set up on this notebox.',
+  too_many: () => 'Too many sign-in attempts from your address. Wait a minute, then try again.',
   server: () => 'Sign-in failed on the server. Try again in a moment.',
 };
 

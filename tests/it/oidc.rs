@@ -287,3 +287,29 @@ async fn check_reads_discovery_and_asks_about_the_redirect_uri(pool: PgPool) {
         checks[0].message
     );
 }
+
+#[sqlx::test]
+async fn starting_sign_ins_is_rate_limited_per_address(pool: PgPool) {
+    let sso = Sso::start(&pool, |_| {}).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut targets = Vec::new();
+    for _ in 0..21 {
+        let response = client
+            .get(sso.url("api/auth/oidc/login"))
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        targets.push(url::Url::parse(&location).unwrap());
+    }
+    assert!(
+        targets[..20]
+            .iter()
+            .all(|t| t.origin() == sso.provider.issuer.origin())
+    );
+    assert_eq!(login_error(&targets[20]).as_deref(), Some("too_many"));
+    assert_eq!(count(&pool, "oidc_logins").await, 20);
+}

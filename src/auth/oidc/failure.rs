@@ -34,6 +34,8 @@ pub enum Failure {
     Linked,
     /// Single sign-on is not configured.
     NotConfigured,
+    /// Too many sign-ins started from this address.
+    TooMany,
     /// Anything else (database down, …).
     Server,
 }
@@ -54,6 +56,7 @@ impl Failure {
             Failure::Disabled => "disabled",
             Failure::Linked => "linked",
             Failure::NotConfigured => "not_configured",
+            Failure::TooMany => "too_many",
             Failure::Server => "server",
         }
     }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::accounts;
 use super::failure::{Failure, home, no_store};
 use crate::app::AppState;
-use crate::auth::handlers::session_cookie;
+use crate::auth::handlers::{ClientIp, session_cookie};
 use crate::auth::sessions::{self, hash_token};
 use crate::config::OidcConfig;
 
@@ -32,11 +32,19 @@ fn not_configured(state: &AppState) -> Response {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn login(State(state): State<AppState>) -> Response {
+pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Response {
     let public_url = &state.config.server.public_url;
     let Some(config) = state.config.auth.oidc.as_ref() else {
         return not_configured(&state);
     };
+    // Each start stores a row: the same per-address budget as password logins.
+    if let Err(wait) = state.auth.ip_limiter.check(&ip) {
+        let details = format!(
+            "{ip} started too many sign-ins; next in {}s",
+            wait.as_secs()
+        );
+        return Failure::TooMany.respond(public_url, &details);
+    }
     let client = match state.auth.oidc.client(config, public_url, false).await {
         Ok(client) => client,
         Err(e) => {
