@@ -23,7 +23,6 @@ use crate::config::OidcConfig;
 /// Binds a sign-in to the browser that started it (SameSite=Lax: it must come back on the
 /// provider's top-level redirect).
 const BROWSER_COOKIE: &str = "notebox_oidc";
-const COOKIE_PATH: &str = "/api/auth/oidc";
 /// How long a user may take at the provider.
 const LOGIN_TTL_SECS: i64 = 10 * 60;
 
@@ -85,7 +84,8 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Res
         return Failure::Server.respond(public_url, &format!("cannot store the sign-in: {e}"));
     }
     let cookie = format!(
-        "{BROWSER_COOKIE}={browser}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={LOGIN_TTL_SECS}{}",
+        "{BROWSER_COOKIE}={browser}; Path={}; HttpOnly; SameSite=Lax; Max-Age={LOGIN_TTL_SECS}{}",
+        cookie_path(&state),
         secure(&state)
     );
     with_cookie(Redirect::to(url.as_str()).into_response(), &cookie)
@@ -119,7 +119,8 @@ pub async fn callback(
         return not_configured(&state);
     };
     let clear = format!(
-        "{BROWSER_COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        "{BROWSER_COOKIE}=; Path={}; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        cookie_path(&state),
         secure(&state)
     );
     let response = match finish(&state, config, &headers, params).await {
@@ -207,6 +208,12 @@ fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// `/api/auth/oidc` under `server.public_url`'s path, where the callback is.
+fn cookie_path(state: &AppState) -> String {
+    let public_url = &state.config.server.public_url;
+    format!("{}/api/auth/oidc", public_url.path().trim_end_matches('/'))
 }
 
 fn secure(state: &AppState) -> &'static str {

@@ -173,3 +173,55 @@ pub(super) fn client_for(
     })
     .set_redirect_uri(RedirectUrl::from_url(redirect_uri(public_url)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redirect_uri_follows_the_public_url() {
+        for (public, expected) in [
+            (
+                "http://localhost:8080",
+                "http://localhost:8080/api/auth/oidc/callback",
+            ),
+            (
+                "https://notes.example.com/",
+                "https://notes.example.com/api/auth/oidc/callback",
+            ),
+            (
+                "https://example.com/notes/?x=1",
+                "https://example.com/notes/api/auth/oidc/callback",
+            ),
+        ] {
+            assert_eq!(
+                redirect_uri(&Url::parse(public).unwrap()).as_str(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_issuer_loses_the_slash_url_adds_and_a_path_keeps_its_own() {
+        let config = |issuer: &str| -> OidcConfig {
+            toml::from_str(&format!(
+                "issuer = \"{issuer}\"\nclient_id = \"c\"\nclient_secret = \"s\""
+            ))
+            .unwrap()
+        };
+        for (issuer, expected) in [
+            ("https://auth.example.com", "https://auth.example.com"),
+            ("https://auth.example.com/", "https://auth.example.com"),
+            (
+                "https://kc.example.com/realms/home",
+                "https://kc.example.com/realms/home",
+            ),
+            (
+                "https://ak.example.com/application/o/notebox/",
+                "https://ak.example.com/application/o/notebox/",
+            ),
+        ] {
+            assert_eq!(issuer_url(&config(issuer)).as_str(), expected);
+        }
+    }
+}
