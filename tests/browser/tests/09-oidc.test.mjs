@@ -1,7 +1,8 @@
 // Single sign-on in Chromium: "Sign in with …" on the first-run screen, through the real
 // provider's login page (tests/oidc/provider.mjs, oidc-provider), and back into notebox.
-// It starts its own provider and its own notebox (with [auth.oidc], on a fresh database),
-// so the shared server of the other tests stays password-only.
+// It starts its own provider and two noteboxes of its own (with [auth.oidc], each on a fresh
+// database; one with password_login = false), so the shared server of the other tests stays
+// password-only.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,9 +16,10 @@ import pg from 'pg';
 import { openBrowser, poll, shot } from '../lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const database = `notebox_oidc_${Date.now()}_${process.pid}`;
+const databases = [];
 const children = [];
-let base;
+let base; // notebox with single sign-on next to passwords
+let ssoOnly; // notebox with password_login = false
 let appDb;
 
 async function freePort() {
@@ -35,26 +37,24 @@ function start(command, args, env = {}) {
   return child;
 }
 
-before(async () => {
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database "${database}"`);
-  await admin.end();
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  await client.query(sql);
+  await client.end();
+}
+
+/** A fresh database and a notebox on `port` signing in through `issuer`; its database URL. */
+async function startNotebox(port, issuer, env = {}) {
+  const database = `notebox_oidc_${Date.now()}_${process.pid}_${databases.length}`;
+  await admin(`create database "${database}"`);
+  databases.push(database);
   const url = new URL(process.env.DATABASE_URL);
   url.pathname = `/${database}`;
-  appDb = new pg.Pool({ connectionString: url.href, max: 2 });
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const provider = start('node', [join(root, 'tests/oidc/provider.mjs'), '--port', '0', '--redirect-uri', `${base}/api/auth/oidc/callback`]);
-  const [line] = await once(createInterface({ input: provider.stdout }), 'line');
-  provider.stdout.resume();
-  const { issuer } = JSON.parse(line);
-
   const notebox = start(join(root, 'target/debug/notebox'), ['serve'], {
     NOTEBOX_DATABASE__URL: url.href,
     NOTEBOX_SERVER__BIND: `127.0.0.1:${port}`,
-    NOTEBOX_SERVER__PUBLIC_URL: base,
+    NOTEBOX_SERVER__PUBLIC_URL: `http://127.0.0.1:${port}`,
     NOTEBOX_POWERSYNC__STORAGE_DATABASE: '',
     NOTEBOX_AUTH__OIDC__ISSUER: issuer,
     NOTEBOX_AUTH__OIDC__CLIENT_ID: 'notebox',
@@ -62,18 +62,33 @@ before(async () => {
     NOTEBOX_AUTH__OIDC__BUTTON_LABEL: 'Test provider',
     NOTEBOX_AUTH__OIDC__ADMIN_GROUP: 'notebox-admins',
     NOTEBOX_LOG__LEVEL: 'warn',
+    ...env,
   });
   notebox.stdout.resume();
-  await poll(async () => (await fetch(`${base}/healthz`)).ok, { timeout: 60_000, message: 'the SSO notebox' });
+  await poll(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { timeout: 60_000, message: 'an SSO notebox' });
+  return url.href;
+}
+
+before(async () => {
+  const [port, otherPort] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${port}`;
+  ssoOnly = `http://127.0.0.1:${otherPort}`;
+  const callbacks = [base, ssoOnly].flatMap((b) => ['--redirect-uri', `${b}/api/auth/oidc/callback`]);
+  const provider = start('node', [join(root, 'tests/oidc/provider.mjs'), '--port', '0', ...callbacks]);
+  const [line] = await once(createInterface({ input: provider.stdout }), 'line');
+  provider.stdout.resume();
+  const { issuer } = JSON.parse(line);
+  const [appUrl] = await Promise.all([
+    startNotebox(port, issuer),
+    startNotebox(otherPort, issuer, { NOTEBOX_AUTH__OIDC__PASSWORD_LOGIN: 'false' }),
+  ]);
+  appDb = new pg.Pool({ connectionString: appUrl, max: 2 });
 });
 
 after(async () => {
   for (const child of children) child.kill();
   await appDb?.end();
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists "${database}" with (force)`);
-  await admin.end();
+  for (const database of databases) await admin(`drop database if exists "${database}" with (force)`);
 });
 
 test('first run: "Sign in with Test provider", through its login page, lands signed in as admin', async () => {
@@ -112,6 +127,26 @@ test('cancelling at the provider says so in one sentence on the login screen', a
     });
     assert.equal(new URL(page.url()).search, '', 'the error code is taken off the address');
     await shot(page, 'oidc-cancelled');
+    assert.deepEqual(browser.problems.filter((p) => p.startsWith('pageerror')), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('with password_login = false the login screen offers only the provider', async () => {
+  const browser = await openBrowser();
+  try {
+    const { page } = browser;
+    await page.goto(`${ssoOnly}/`);
+    await page.getByRole('link', { name: 'Sign in with Test provider' }).waitFor();
+    assert.equal(await page.getByLabel('Password', { exact: true }).isVisible(), false);
+    assert.equal(await page.getByLabel('Email').isVisible(), false);
+    await shot(page, 'oidc-only');
+    await page.getByRole('link', { name: 'Sign in with Test provider' }).click();
+    await page.getByLabel('Account').fill('bob');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('searchbox', { name: 'Search notes' }).waitFor();
+    assert.equal(new URL(page.url()).origin, ssoOnly);
     assert.deepEqual(browser.problems.filter((p) => p.startsWith('pageerror')), []);
   } finally {
     await browser.close();
