@@ -313,3 +313,23 @@ async fn starting_sign_ins_is_rate_limited_per_address(pool: PgPool) {
     assert_eq!(login_error(&targets[20]).as_deref(), Some("too_many"));
     assert_eq!(count(&pool, "oidc_logins").await, 20);
 }
+
+#[sqlx::test]
+async fn a_sign_in_older_than_ten_minutes_is_refused(pool: PgPool) {
+    let sso = Sso::start(&pool, |_| {}).await;
+    let browser = Browser::default();
+    let page = browser.open_login(&sso).await;
+    let callback = browser
+        .submit(&page, &person("slow", "slow@example.com"))
+        .await;
+    sqlx::query("update oidc_logins set expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        login_error(&browser.land(callback).await).as_deref(),
+        Some("expired")
+    );
+    assert_eq!(count(&pool, "users").await, 0);
+    assert_eq!(count(&pool, "oidc_logins").await, 0, "used up all the same");
+}
