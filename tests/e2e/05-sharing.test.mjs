@@ -188,6 +188,8 @@ describe('sharing a notebook, synced by the real PowerSync service', { skip: SKI
     t.diagnostic(`member removed → gone from bob's stream: ${Date.now() - started} ms`);
     assert.ok(!bobStream.ended && bobStream.lines > linesBefore, 'the same stream, still open');
     t.diagnostic(`bob's stream dropped: ${bobStream.removedBuckets.map((r) => r.bucket).join(', ') || 'no bucket (REMOVE ops)'}`);
+    const left = [...bobStream.bucketNames].filter((name) => name.includes(notebook));
+    assert.deepEqual(left, [], "bob's checkpoint still names the notebook's buckets");
     // His own rows stay.
     assert.ok(bobStream.rowsOf('upload_rejections').some((r) => r.row_id === note), 'his rejection row stays his');
     assert.ok(hasNotebook(aliceStream, notebook, note));
