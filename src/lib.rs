@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod notebooks;
+pub mod notes;
 pub mod powersync;
 pub mod schema;
 pub mod telemetry;

@@ -48,6 +48,11 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "notebooks",
     "notebook_members",
     "invitations",
+    "note_conflicts",
+    "note_trash",
+    "note_versions",
+    "upload_ledger",
+    "notebox_settings",
     "_sqlx_migrations",
 ];
 
@@ -87,6 +92,15 @@ impl SyncSchema {
                     notebook: "notebook_id",
                 },
                 owner: None,
+                stamp: None,
+                uploadable: false,
+            },
+            SyncedTable {
+                name: "note_conflicts".into(),
+                access: Access::NotebookItem {
+                    notebook: "notebook_id",
+                },
+                owner: Some("owner_id".into()),
                 stamp: None,
                 uploadable: false,
             },

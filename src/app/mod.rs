@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::api_routes())
         .merge(upload::routes())
         .merge(crate::notebooks::routes())
+        .merge(crate::notes::routes())
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -209,7 +209,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     {
         tracing::info!(%kid, "created the first token signing key");
     }
-    tokio::spawn(purge_sessions_hourly(pool.clone()));
+    crate::notes::apply_settings(&pool, &config)
+        .await
+        .map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    tokio::spawn(purge_hourly(pool.clone(), config.clone()));
     let state = AppState::new(config, pool.clone());
     state.upload.schema(&state).await?; // a wrong [upload.tables] fails here, not on the first upload
     let config = state.config.clone();
@@ -337,7 +340,8 @@ async fn healthcheck(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn purge_sessions_hourly(pool: sqlx::PgPool) {
+/// Expired sessions, old trash and history, and the old upload ledger, once an hour.
+async fn purge_hourly(pool: sqlx::PgPool, config: crate::config::Config) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
@@ -345,6 +349,11 @@ async fn purge_sessions_hourly(pool: sqlx::PgPool) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
             Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+        }
+        match crate::notes::purge_expired(&pool, &config).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "purged old trash, history and upload ledger"),
+            Err(error) => tracing::warn!(%error, "could not purge old trash and ledger"),
         }
     }
 }

@@ -35,6 +35,7 @@ pub struct Config {
     pub powersync: PowerSyncConfig,
     pub auth: AuthConfig,
     pub upload: UploadConfig,
+    pub notes: NotesConfig,
     pub log: LogConfig,
 }
 
@@ -160,6 +161,9 @@ impl Default for AuthConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
     pub max_body: ByteSize,
+    /// How long applied client transactions are remembered (exactly-once replays).
+    #[serde(with = "humantime_serde")]
+    pub ledger_retention: Duration,
     pub tables: BTreeMap<String, UploadTable>,
 }
 
@@ -167,7 +171,28 @@ impl Default for UploadConfig {
     fn default() -> Self {
         Self {
             max_body: ByteSize::mib(1),
+            ledger_retention: Duration::from_secs(30 * 86_400),
             tables: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotesConfig {
+    /// Days a deleted note stays restorable.
+    pub trash_days: u32,
+    /// At most one saved version of a note per this long (plus one before every merge,
+    /// conflict and restore).
+    #[serde(with = "humantime_serde")]
+    pub history_interval: Duration,
+}
+
+impl Default for NotesConfig {
+    fn default() -> Self {
+        Self {
+            trash_days: 30,
+            history_interval: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -324,6 +349,12 @@ impl Config {
         }
         if let Err(problem) = crate::schema::SyncSchema::new(self) {
             problems.push(problem);
+        }
+        if self.notes.trash_days == 0 {
+            problems.push("notes.trash_days must be at least 1 (deleted notes stay restorable that many days)".into());
+        }
+        if self.upload.ledger_retention < Duration::from_secs(86_400) {
+            problems.push("upload.ledger_retention must be at least 1d: a device offline longer could have a retried upload applied twice".into());
         }
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());

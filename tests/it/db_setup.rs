@@ -62,6 +62,7 @@ async fn publication_has_exactly_the_synced_tables_and_all_operations(pool: PgPo
     assert_eq!(
         tables,
         [
+            "public.note_conflicts",
             "public.notebook_members",
             "public.notebooks",
             "public.notes",
