@@ -20,7 +20,7 @@ export class NetworkError extends Error {
   }
 }
 
-async function request(method, path, body) {
+export async function request(method, path, body) {
   const init = {
     method,
     credentials: 'same-origin',

@@ -3,6 +3,7 @@
 import { api, ApiError, NetworkError } from './api.js';
 import { renderAuth } from './auth-view.js';
 import { h, replace } from './dom.js';
+import { acceptInvitation, invitationAuth, invitationToken, takeJoined } from './invitation.js';
 import { startNotes } from './notes-view.js';
 
 const root = document.getElementById('app');
@@ -33,15 +34,19 @@ async function boot() {
     return showUnreachable(error);
   }
   remember(user);
-  return showNotes(user);
+  const token = invitationToken();
+  return showNotes(user, token ? await acceptInvitation(token) : {});
 }
 
 /** The first-run, login or sign-up screen. */
 async function showAuth(options = {}) {
   document.title = 'notebox';
   let setup;
+  let invited = {};
+  const token = invitationToken();
   try {
     setup = await api.setup();
+    if (token) invited = await invitationAuth(token);
   } catch (error) {
     return showUnreachable(error);
   }
@@ -50,16 +55,22 @@ async function showAuth(options = {}) {
     signupOpen: setup.signup === 'open',
     notice: options.notice,
     email: options.email,
-    onSignedIn: (user) => {
+    ...invited,
+    onSignedIn: async (user) => {
       remember(user);
-      showNotes(user);
+      // Logging in (not signing up) with an invitation at hand: accept it now.
+      const pending = invitationToken();
+      showNotes(user, pending ? await acceptInvitation(pending) : takeJoined());
     },
   });
 }
 
-async function showNotes(user) {
+/** @param joined {notebookId?, message?} after an invitation */
+async function showNotes(user, joined = {}) {
   if (session) await session.stop();
   session = await startNotes(root, user, {
+    notebookId: joined.notebookId,
+    message: joined.message,
     onLogout: async () => {
       await api.logout();
       await session.clear();

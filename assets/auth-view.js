@@ -29,11 +29,13 @@ const MIN_PASSWORD = 10;
 /**
  * @param {HTMLElement} root
  * @param {{mode: 'setup'|'login'|'signup', signupOpen: boolean, notice?: string,
- *          email?: string, onSignedIn: (user) => void}} options
+ *          email?: string, onSignedIn: (user) => void, copy?: object,
+ *          signup?: (email, password, name) => Promise}} options
  */
 export function renderAuth(root, options) {
   const { mode } = options;
-  const copy = COPY[mode];
+  // An invitation words the card its own way and signs up with its token.
+  const copy = { ...COPY[mode], ...options.copy?.[mode] };
   const asksName = mode !== 'login';
   document.title = mode === 'login' ? 'Log in · notebox' : `${copy.title} · notebox`;
 
@@ -69,7 +71,7 @@ export function renderAuth(root, options) {
       const answer =
         mode === 'login'
           ? await api.login(email.input.value.trim(), password.input.value)
-          : await api.signup(email.input.value.trim(), password.input.value, name.input.value.trim());
+          : await (options.signup ?? api.signup)(email.input.value.trim(), password.input.value, name.input.value.trim());
       options.onSignedIn(answer.user);
     } catch (err) {
       setBusy(false);

@@ -9,15 +9,42 @@ import {
   column,
 } from './vendor/powersync.js';
 
+// notebook_id NULL: a personal note. owner_id is its creator; updated_by (set by the server)
+// who edited it last.
 const notes = new Table(
   {
     owner_id: column.text,
+    notebook_id: column.text,
     title: column.text,
     body: column.text,
     created_at: column.text,
     updated_at: column.text,
+    updated_by: column.text,
   },
-  { indexes: { by_updated: ['updated_at'] } },
+  { indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] } },
+);
+
+// The notebooks the user is a member of; created offline like notes (the server makes the
+// creator its owner).
+const notebooks = new Table({
+  name: column.text,
+  created_by: column.text,
+  created_at: column.text,
+  updated_at: column.text,
+});
+
+// Who is in those notebooks, with their names. Changed only through the HTTP API.
+const notebook_members = new Table(
+  {
+    notebook_id: column.text,
+    user_id: column.text,
+    role: column.text,
+    added_by: column.text,
+    created_at: column.text,
+    display_name: column.text,
+    email: column.text,
+  },
+  { indexes: { by_notebook: ['notebook_id'] } },
 );
 
 // Written only by the server (a refused upload) and synced down to its owner.
@@ -35,7 +62,7 @@ const upload_rejections = new Table({
 // Which refusals the user has dismissed. Local only: never uploaded, cleared on logout.
 const dismissed_rejections = new Table({ rejection_id: column.text }, { localOnly: true });
 
-export const schema = new Schema({ notes, upload_rejections, dismissed_rejections });
+export const schema = new Schema({ notes, notebooks, notebook_members, upload_rejections, dismissed_rejections });
 
 /** Thrown by the connector when the session is gone (401): the user must log in again. */
 export class SessionEnded extends Error {
@@ -71,29 +98,37 @@ export class NoteboxConnector {
   }
 
   /**
-   * Sends the queue one client transaction at a time, in order. `success` and
-   * `fatal_error` (refused for good: the server recorded why in upload_rejections) both
-   * complete the transaction; anything else throws, and the SDK retries it later.
+   * Sends the queue one client transaction at a time, in order: the smallest request that
+   * keeps a transaction atomic. `success` and `fatal_error` (refused for good: the server
+   * recorded why in upload_rejections) both complete the transaction; anything else
+   * throws, and the SDK retries it later. A transaction larger than the server accepts in
+   * one request (`max_body`, or a 413 from anything on the way) can never be sent: it is
+   * reported to /api/data/oversized, which records it as refused, and then completed, so
+   * nothing queued behind it waits forever.
    */
   async uploadData(database) {
     for (;;) {
       const transaction = await database.getNextCrudTransaction();
       if (!transaction) return;
-      const payload = { transactions: [{ crud: transaction.crud.map((entry) => entry.toJSON()) }] };
-      const response = await fetch('/api/data', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(payload),
-        cache: 'no-store',
-      });
-      if (response.status === 401) {
-        this.hooks.onSessionEnded();
-        throw new SessionEnded();
+      const crud = transaction.crud.map((entry) => entry.toJSON());
+      const body = JSON.stringify({ transactions: [{ crud }] });
+      const bytes = encoder.encode(body).length;
+      const known = await uploadLimits().catch(() => null);
+      if (known && bytes > known.max_body) {
+        await this.reportOversized(crud[0], bytes);
+        await transaction.complete();
+        continue;
+      }
+      const response = await post('/api/data', body);
+      this.checkSession(response);
+      if (response.status === 413) {
+        await this.reportOversized(crud[0], bytes);
+        await transaction.complete();
+        continue;
       }
       if (!response.ok) throw new Error(`Upload failed (HTTP ${response.status}); will retry.`);
-      const body = await response.json();
-      const status = body?.results?.[0]?.status;
+      const answer = await response.json();
+      const status = answer?.results?.[0]?.status;
       if (status === 'success' || status === 'fatal_error') {
         await transaction.complete();
       } else {
@@ -101,6 +136,52 @@ export class NoteboxConnector {
       }
     }
   }
+
+  /** Has the server record a transaction too large to upload as refused (it syncs back). */
+  async reportOversized(first, bytes) {
+    const report = { table: first.type, id: first.id, op: first.op, bytes };
+    const response = await post('/api/data/oversized', JSON.stringify(report));
+    this.checkSession(response);
+    if (!response.ok) throw new Error(`Could not report an oversized change (HTTP ${response.status}); will retry.`);
+  }
+
+  checkSession(response) {
+    if (response.status === 401) {
+      this.hooks.onSessionEnded();
+      throw new SessionEnded();
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+function post(path, body) {
+  return fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    cache: 'no-store',
+  });
+}
+
+let limits = null;
+
+/**
+ * The server's upload limits (GET /api/data/limits: `max_body`, `max_value` in bytes),
+ * asked once per page load; a failed ask is asked again next time.
+ */
+export function uploadLimits() {
+  limits ??= fetch('/api/data/limits', { headers: { accept: 'application/json' }, cache: 'no-store' })
+    .then((response) => {
+      if (!response.ok) throw new Error(`Could not read the upload limits (HTTP ${response.status}).`);
+      return response.json();
+    })
+    .catch((error) => {
+      limits = null;
+      throw error;
+    });
+  return limits;
 }
 
 /** One database file per user, so two people sharing a browser never see each other's notes. */

@@ -49,6 +49,12 @@ const ICONS = {
   close: 'M6 6l12 12M18 6L6 18',
   note: 'M6 3h9l4 4v14H6zM14 3v5h5M9 13h7M9 17h5',
   eye: 'M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  book: 'M5 4h11a3 3 0 0 1 3 3v13H8a3 3 0 0 1-3-3zM5 17a3 3 0 0 1 3-3h11',
+  person: 'M12 4a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM4 21c1-4 4-6 8-6s7 2 8 6',
+  share: 'M9 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM3 20c.7-3.5 3-5.5 6-5.5s5.3 2 6 5.5M16 5.5a3 3 0 0 1 0 5.5M18 14.6c1.6.7 2.7 2.5 3 5.4',
+  menu: 'M4 7h16M4 12h16M4 17h16',
+  pencil: 'M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4',
+  lock: 'M6 11h12v10H6zM8 11V8a4 4 0 0 1 8 0v3',
 };
 
 export function icon(name, extraClass = '') {

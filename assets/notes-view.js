@@ -1,17 +1,25 @@
-// The signed-in app: notes list with search, editor with autosave, delete with undo,
-// sync status, refused-changes banner, logout. All reads are live queries on the local
-// database; all writes go to it too, and the SDK uploads them when it can.
+// The signed-in app: notebooks sidebar, notes list with search, editor with autosave
+// (read-only for viewers), delete with undo, move between notebooks, sync status,
+// refused-changes banner, logout. All reads are live queries on the local database; all
+// writes go to it too, and the SDK uploads them when it can.
 
 import { connect, NoteboxConnector, openDatabase } from './db.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
-import { fullTime, nowIso, parseTime, plural, relativeTime, uuid } from './format.js';
+import { nowIso, uuid } from './format.js';
+import { createEditorView } from './note-editor.js';
+import { createNoteList } from './note-list.js';
+import { createNotebookActions } from './notebook-actions.js';
+import { createNotebooks } from './notebooks.js';
+import { createLossNotice, createScopeBar, createSidebar } from './sidebar-view.js';
 import { createRejectionsBanner, createSyncStatus } from './sync-view.js';
-import { confirmDialog, createToaster } from './ui.js';
+import { bindShortcuts, createLogoutButton } from './shortcuts.js';
+import { createToaster } from './ui.js';
 
 const SAVE_DELAY_MS = 400;
 const NOTE_PATH = /^\/notes\/([0-9a-f-]{36})\/?$/;
 
+/** @param hooks {onLogout, onSessionEnded, notebookId?: the notebook to show first} */
 export async function startNotes(root, user, hooks) {
   const db = openDatabase(user.id);
   await db.init();
@@ -23,96 +31,74 @@ export async function startNotes(root, user, hooks) {
   const sync = createSyncStatus(db, signal);
 
   // ---- layout ------------------------------------------------------------------------
-  const search = h('input', {
-    class: 'search-input',
-    type: 'search',
-    placeholder: 'Search notes',
-    'aria-label': 'Search notes',
-    autocomplete: 'off',
-    spellcheck: 'false',
-  });
   const newButton = h(
     'button',
     { class: 'button primary new-note', type: 'button', title: 'New note (N)', 'aria-label': 'New note' },
     icon('plus'),
     h('span', {}, 'New note'),
   );
-  const listCount = h('p', { class: 'list-count', 'aria-live': 'polite' });
-  const list = h('ul', { class: 'note-list', 'aria-label': 'Notes' });
-  const listEmpty = h('div', { class: 'list-empty', hidden: true });
-
-  const back = h(
-    'button',
-    { class: 'icon-button back', type: 'button', 'aria-label': 'Back to notes' },
-    icon('back'),
-  );
-  const saveState = h('span', { class: 'save-state', role: 'status' });
-  const deleteButton = h(
-    'button',
-    { class: 'button ghost danger-text', type: 'button' },
-    icon('trash'),
-    h('span', {}, 'Delete'),
-  );
-  const titleInput = h('input', {
-    class: 'title-input',
-    type: 'text',
-    placeholder: 'Untitled',
-    'aria-label': 'Title',
-    maxlength: 1000,
+  const noteList = createNoteList(db, signal, {
+    onOpen: (id, options) => navigate(id, options),
+    onDelete: (id) => deleteNote(id),
+    onCreate: () => createNote(),
   });
-  const bodyInput = h('textarea', {
-    class: 'body-input',
-    placeholder: 'Start writing…',
-    'aria-label': 'Note',
-  });
-  const meta = h('p', { class: 'editor-meta' });
-  const editor = h(
-    'article',
-    { class: 'editor', hidden: true, 'aria-label': 'Editor' },
-    h('div', { class: 'editor-bar' }, back, saveState, h('span', { class: 'spacer' }), deleteButton),
-    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, meta),
-  );
-  const placeholder = h(
-    'div',
-    { class: 'placeholder' },
-    h('div', { class: 'placeholder-art', 'aria-hidden': 'true' }, icon('note')),
-    h('h2', {}, 'Pick a note, or start a new one'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Everything saves as you type and syncs when you are online. ',
-      h('kbd', {}, 'N'),
-      ' new note · ',
-      h('kbd', {}, '/'),
-      ' search',
-    ),
-  );
 
-  const logoutButton = h(
-    'button',
-    { class: 'button ghost logout', type: 'button', title: `Log out ${user.email}`, 'aria-label': 'Log out' },
-    icon('logout'),
-    h('span', { class: 'logout-text' }, 'Log out'),
-  );
+  const { search } = noteList;
+  const view = createEditorView();
+  const { editor, placeholder, back, titleInput, bodyInput, deleteButton, moveSelect } = view;
+
+  const logoutButton = createLogoutButton(user, {
+    pending: async () => {
+      save.flush();
+      await sync.refreshWaiting();
+      return sync.waiting();
+    },
+    onLogout: () => hooks.onLogout(),
+    onError: (error) => toaster.show(`Could not log out: ${error.message}`),
+  });
   const banner = createRejectionsBanner(db, signal, { onOpenNote: (id) => navigate(id) });
   const toastRegion = h('div', { class: 'toast-region' });
   const toaster = createToaster(toastRegion);
+  const notice = createLossNotice();
+
+  // ---- notebooks ---------------------------------------------------------------------
+  const SCOPE_KEY = `notebox.scope.${user.id}`;
+  let scope = hooks.notebookId ?? localStorage.getItem(SCOPE_KEY) ?? null; // null: Personal
+  const notebooks = createNotebooks(db, user, signal, { onLost: (nb) => notice.show(nb.name) });
+  const actions = createNotebookActions({ db, notebooks, user, toaster, select: (id) => selectScope(id) });
+  const sidebar = createSidebar({
+    onSelect: (id) => selectScope(id, { focusList: true }),
+    onCreate: actions.create,
+    onClose: () => {
+      workspace.dataset.view = 'list';
+      search.focus();
+    },
+  });
+  const scopeBar = createScopeBar({
+    onShowNotebooks: () => {
+      workspace.dataset.view = 'notebooks';
+      sidebar.element.querySelector('[aria-current]')?.focus();
+    },
+    onShare: () => actions.share(scope),
+    onRename: () => actions.rename(scope),
+    onDelete: () => actions.remove(scope),
+  });
 
   const workspace = h(
     'div',
     { class: 'workspace', dataset: { view: 'list' } },
+    sidebar.element,
     h(
       'aside',
       { class: 'sidebar', 'aria-label': 'Notes list' },
+      scopeBar.element,
       h(
         'div',
         { class: 'sidebar-tools' },
         h('div', { class: 'search' }, icon('search', 'search-icon'), search),
         newButton,
       ),
-      listCount,
-      list,
-      listEmpty,
+      ...noteList.elements,
     ),
     h('main', { class: 'editor-pane' }, editor, placeholder),
   );
@@ -134,124 +120,54 @@ export async function startNotes(root, user, hooks) {
         ),
       ),
       banner.element,
+      notice.element,
       workspace,
       toastRegion,
     ),
   );
 
-  // ---- notes list --------------------------------------------------------------------
+  // ---- notes list, scope -------------------------------------------------------------
   let selectedId = null;
-  let rows = [];
-  let query = '';
-  let listWatch = null;
+  let scopeSeen = false; // the selected notebook was here once: its absence now means it is gone
 
-  function watchList() {
-    listWatch?.abort();
-    listWatch = new AbortController();
-    signal.addEventListener('abort', () => listWatch.abort(), { once: true });
-    const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    db.watch(
-      `SELECT id, title, substr(body, 1, 400) AS snippet, updated_at
-         FROM notes
-        WHERE ?1 = '' OR title LIKE ?2 ESCAPE '\\' OR body LIKE ?2 ESCAPE '\\'
-        ORDER BY coalesce(julianday(replace(updated_at, ' ', 'T')), 0) DESC, updated_at DESC, id`,
-      [query, pattern],
-      { onResult: (result) => renderList(result.rows?._array ?? []), onError: (e) => console.error(e) },
-      { signal: listWatch.signal, throttleMs: 30 },
-    );
+  /** Shows a notebook's notes (null: Personal); a note of another notebook is closed. */
+  function selectScope(id, { focusList = false } = {}) {
+    scope = id ?? null;
+    scopeSeen = Boolean(scope && notebooks.find(scope));
+    if (scope) localStorage.setItem(SCOPE_KEY, scope);
+    else localStorage.removeItem(SCOPE_KEY);
+    renderScope();
+    if (current && (current.notebook_id ?? null) !== scope) navigate(null);
+    if (workspace.dataset.view === 'notebooks') workspace.dataset.view = 'list';
+    if (focusList) (noteList.first() ?? search).focus();
   }
 
-  function renderList(next) {
-    rows = next;
-    const focusedId = document.activeElement?.closest?.('.note-item')?.dataset.id;
-    const now = new Date();
-    replace(
-      list,
-      rows.map((row) => {
-        const title = row.title?.trim() || 'Untitled';
-        const when = parseTime(row.updated_at);
-        return h(
-          'li',
-          {},
-          h(
-            'a',
-            {
-              class: `note-item${row.title?.trim() ? '' : ' untitled'}`,
-              href: `/notes/${row.id}`,
-              dataset: { id: row.id },
-              'aria-current': row.id === selectedId ? 'page' : null,
-            },
-            h('span', { class: 'note-title' }, highlight(title, query)),
-            h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }, relativeTime(when, now)),
-            h('span', { class: 'note-snippet' }, highlight(snippetOf(row.snippet, query), query)),
-          ),
-        );
-      }),
-    );
-    if (focusedId) list.querySelector(`[data-id="${focusedId}"]`)?.focus();
-    listCount.textContent = query
-      ? `${plural(rows.length, 'match', 'matches')} for “${query}”`
-      : plural(rows.length, 'note');
-    renderEmpty();
+  function renderScope() {
+    const snapshot = notebooks.snapshot();
+    const notebook = scope ? snapshot.notebooks.find((nb) => nb.id === scope) ?? null : null;
+    const writable = !scope || ['owner', 'editor'].includes(notebook?.role);
+    sidebar.render(snapshot, scope);
+    scopeBar.render(notebook, { loading: Boolean(scope && !notebook) });
+    noteList.setScope(scope, writable);
+    newButton.disabled = !writable;
+    newButton.title = writable ? 'New note (N)' : 'You can only view this notebook';
+    if (current) renderAccess(current);
   }
 
-  function renderEmpty() {
-    listEmpty.hidden = rows.length > 0;
-    if (rows.length > 0) return;
-    if (query) {
-      replace(listEmpty, h('p', { class: 'empty-title' }, 'No matches'), h('p', { class: 'muted' }, `Nothing in your notes mentions “${query}”.`));
-    } else {
-      replace(
-        listEmpty,
-        h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('note')),
-        h('p', { class: 'empty-title' }, 'No notes yet'),
-        h('p', { class: 'muted' }, 'Your first note is one click away. It will be on all your devices, even offline.'),
-        h('button', { class: 'button primary', type: 'button', onclick: createNote }, icon('plus'), h('span', {}, 'Write your first note')),
-      );
-    }
-  }
-
-  list.addEventListener('click', (event) => {
-    const item = event.target.closest('.note-item');
-    if (!item || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
-    navigate(item.dataset.id);
+  notebooks.subscribe(() => {
+    if (scope && notebooks.find(scope)) scopeSeen = true;
+    // The selected notebook is gone (removed, left, deleted): back to Personal.
+    else if (scope && scopeSeen) return selectScope(null);
+    renderScope();
   });
-  list.addEventListener('keydown', (event) => {
-    const item = event.target.closest('.note-item');
-    if (!item) return;
-    const items = [...list.querySelectorAll('.note-item')];
-    const index = items.indexOf(item);
-    if (event.key === 'ArrowDown' && index < items.length - 1) {
-      event.preventDefault();
-      items[index + 1].focus();
-    } else if (event.key === 'ArrowUp') {
-      event.preventDefault();
-      (index > 0 ? items[index - 1] : search).focus();
-    } else if (event.key === 'Delete') {
-      event.preventDefault();
-      deleteNote(item.dataset.id);
-    }
-  });
-
-  const runSearch = debounce(() => {
-    query = search.value.trim();
-    watchList();
-  }, 60);
-  search.addEventListener('input', runSearch);
-  search.addEventListener('keydown', (event) => {
-    if (event.key === 'ArrowDown') {
-      event.preventDefault();
-      list.querySelector('.note-item')?.focus();
-    } else if (event.key === 'Enter') {
-      runSearch.flush();
-      const first = list.querySelector('.note-item');
-      if (first) navigate(first.dataset.id, { focus: 'body' });
-    } else if (event.key === 'Escape' && search.value) {
-      search.value = '';
-      runSearch.flush();
-    }
-  });
+  // A notebook remembered (or just joined) but still missing after a full sync does not exist.
+  // (Asked of the database: the notebooks watch may not have caught up with the sync yet.)
+  db.waitForFirstSync({ signal })
+    .then(async () => {
+      const wanted = scope;
+      if (wanted && !(await db.getOptional('SELECT 1 FROM notebooks WHERE id = ?', [wanted])) && scope === wanted) selectScope(null);
+    })
+    .catch(() => {});
 
   // ---- editor ------------------------------------------------------------------------
   let current = null; // {id, owner_id, created_at, ...} as last read
@@ -261,6 +177,7 @@ export async function startNotes(root, user, hooks) {
   const createdHere = new Set();
   const deleting = new Set(); // deleted here: their disappearance is no surprise
   const inserts = new Map(); // id → the pending INSERT of a note created here
+  const writtenAt = new Map(); // id → updated_at of this device's last save
 
   const dirty = () => editVersion !== savedVersion;
 
@@ -271,34 +188,25 @@ export async function startNotes(root, user, hooks) {
     const version = editVersion;
     const id = current.id;
     const values = [titleInput.value, bodyInput.value, nowIso(), id];
-    setSaveState('saving');
+    view.setSaveState('saving');
     try {
       await inserts.get(id);
       await db.execute('UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?', values);
+      writtenAt.set(id, values[2]);
       if (current?.id === id) {
         savedVersion = Math.max(savedVersion, version);
-        setSaveState(dirty() ? 'editing' : 'saved');
+        view.setSaveState(dirty() ? 'editing' : 'saved');
       }
       sync.refreshWaiting();
     } catch (error) {
       console.error(error);
-      setSaveState('error');
+      view.setSaveState('error');
     }
-  }
-
-  function setSaveState(state) {
-    saveState.dataset.state = state;
-    saveState.textContent = {
-      editing: 'Editing…',
-      saving: 'Saving…',
-      saved: 'Saved on this device',
-      error: 'Could not save',
-    }[state] ?? '';
   }
 
   function onEdit() {
     editVersion += 1;
-    setSaveState('editing');
+    view.setSaveState('editing');
     save();
     if (document.title !== docTitle(titleInput.value)) document.title = docTitle(titleInput.value);
   }
@@ -322,7 +230,7 @@ export async function startNotes(root, user, hooks) {
     if (current?.id === id && id) return;
     const leaving = leaveCurrent();
     selectedId = id;
-    markSelected();
+    noteList.markSelected(id);
     if (!id) {
       editor.hidden = true;
       placeholder.hidden = false;
@@ -336,6 +244,11 @@ export async function startNotes(root, user, hooks) {
       toaster.show('That note does not exist (any more).');
       return navigate(null, { replace: true });
     }
+    if ((row.notebook_id ?? null) !== scope) {
+      scope = row.notebook_id ?? null;
+      scopeSeen = true;
+      renderScope();
+    }
     show(row, { focus });
     watchNote(id);
   }
@@ -344,7 +257,8 @@ export async function startNotes(root, user, hooks) {
     current = row;
     editVersion = savedVersion = 0;
     fill(row, true);
-    setSaveState(createdHere.has(row.id) ? '' : 'saved');
+    renderAccess(row);
+    view.setSaveState(createdHere.has(row.id) ? '' : 'saved');
     editor.hidden = false;
     placeholder.hidden = true;
     workspace.dataset.view = 'editor';
@@ -352,21 +266,32 @@ export async function startNotes(root, user, hooks) {
     else if (focus === 'body') bodyInput.focus();
   }
 
+  /** Viewers read: the editor is read-only with a badge, and nothing offers to change it. */
+  function renderAccess(row) {
+    const { writable, targets } = notebooks.accessTo(row);
+    view.setWritable(writable);
+    view.setMoveTargets(targets, row.notebook_id ?? '', writable);
+  }
+  moveSelect.addEventListener('change', async () => {
+    if (!current) return;
+    save.flush();
+    const id = current.id;
+    const target = moveSelect.value || null;
+    await actions.move(id, target);
+    current = { ...current, notebook_id: target };
+    scope = target;
+    scopeSeen = true;
+    renderScope();
+    noteList.markSelected(id);
+    sync.refreshWaiting();
+  });
+
   function fill(row, force) {
-    for (const [input, value] of [[titleInput, row.title ?? ''], [bodyInput, row.body ?? '']]) {
-      if (!force && input.value === value) continue;
-      const focused = document.activeElement === input;
-      const { selectionStart, selectionEnd } = input;
-      input.value = value;
-      if (focused) input.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
-    }
-    const created = parseTime(row.created_at);
-    const updated = parseTime(row.updated_at);
-    meta.textContent = [
-      updated ? `Edited ${relativeTime(updated)}` : null,
-      created ? `created ${fullTime(created)}` : null,
-    ].filter(Boolean).join(' · ');
-    meta.title = updated ? `Last edit: ${fullTime(updated)}` : '';
+    // Who, only where others can edit too. The server stamps updated_by; until it has, an
+    // edit saved here (same updated_at as written) is ours.
+    const mine = writtenAt.get(row.id) === row.updated_at;
+    const by = row.notebook_id ? (mine ? 'you' : notebooks.personName(row.updated_by ?? row.owner_id)) : null;
+    view.fill(row, { force, by });
     document.title = docTitle(row.title);
   }
 
@@ -381,8 +306,9 @@ export async function startNotes(root, user, hooks) {
         if (mine.signal.aborted || current?.id !== id) return;
         const row = result.rows?._array?.[0];
         if (!row) {
+          const notebookId = current?.notebook_id ?? null;
           current = null;
-          if (!deleting.has(id)) explainDisappearance(id);
+          if (!deleting.has(id)) explainDisappearance(id, notebookId);
           return navigate(null, { replace: true });
         }
         current = row;
@@ -393,8 +319,13 @@ export async function startNotes(root, user, hooks) {
   }
 
   /** The open note vanished: refused by the server (see the banner), or deleted elsewhere. */
-  async function explainDisappearance(id) {
+  async function explainDisappearance(id, notebookId) {
     const refused = await db.getOptional('SELECT 1 FROM upload_rejections WHERE row_id = ?', [id]);
+    if (notebookId && !refused) {
+      // Its whole notebook may be leaving (the notice explains that); the two watches fire apart.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!notebooks.find(notebookId) || !notebooks.roleIn(notebookId)) return;
+    }
     toaster.show(
       refused
         ? 'The server refused this note, so it was removed from this device.'
@@ -420,20 +351,11 @@ export async function startNotes(root, user, hooks) {
     return saving.then(() => inserts.get(id)).then(() => db.execute('DELETE FROM notes WHERE id = ?', [id]));
   }
 
-  function markSelected() {
-    for (const item of list.querySelectorAll('.note-item')) {
-      if (item.dataset.id === selectedId) item.setAttribute('aria-current', 'page');
-      else item.removeAttribute('aria-current');
-    }
-  }
-
   async function createNote() {
+    if (scope && !notebooks.canWrite(scope)) return;
     const now = nowIso();
-    const row = { id: uuid(), owner_id: user.id, title: '', body: '', created_at: now, updated_at: now };
-    if (search.value) {
-      search.value = '';
-      runSearch.flush();
-    }
+    const row = { id: uuid(), owner_id: user.id, notebook_id: scope, title: '', body: '', created_at: now, updated_at: now, updated_by: user.id };
+    noteList.clearSearch();
     const leaving = leaveCurrent();
     createdHere.add(row.id);
     history.pushState({}, '', `/notes/${row.id}`);
@@ -441,14 +363,14 @@ export async function startNotes(root, user, hooks) {
     show(row, { focus: 'title' });
     const insert = leaving.then(() =>
       db.execute(
-        'INSERT INTO notes (id, owner_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [row.id, row.owner_id, row.title, row.body, row.created_at, row.updated_at],
+        'INSERT INTO notes (id, owner_id, notebook_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [row.id, row.owner_id, row.notebook_id, row.title, row.body, row.created_at, row.updated_at],
       ),
     );
     inserts.set(row.id, insert);
     await insert;
     inserts.delete(row.id);
-    markSelected();
+    noteList.markSelected(selectedId);
     if (current?.id === row.id) watchNote(row.id);
     sync.refreshWaiting();
   }
@@ -464,7 +386,7 @@ export async function startNotes(root, user, hooks) {
         row.body = bodyInput.value;
       }
     }
-    const index = rows.findIndex((r) => r.id === id);
+    const index = noteList.indexOf(id);
     deleting.add(id);
     createdHere.delete(id);
     await db.execute('DELETE FROM notes WHERE id = ?', [id]);
@@ -474,15 +396,14 @@ export async function startNotes(root, user, hooks) {
       await navigate(null);
     }
     sync.refreshWaiting();
-    const neighbour = list.querySelectorAll('.note-item')[Math.max(0, Math.min(index, rows.length - 1))];
-    (neighbour ?? search).focus();
+    (noteList.itemAt(index) ?? search).focus();
     const name = row.title?.trim() ? `“${row.title.trim()}”` : 'Untitled note';
     toaster.show(`${name} deleted`, {
       action: 'Undo',
       onAction: async () => {
         await db.execute(
-          'INSERT INTO notes (id, owner_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [row.id, row.owner_id, row.title ?? '', row.body ?? '', row.created_at, nowIso()],
+          'INSERT INTO notes (id, owner_id, notebook_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [row.id, row.owner_id, row.notebook_id, row.title ?? '', row.body ?? '', row.created_at, nowIso()],
         );
         deleting.delete(row.id);
         sync.refreshWaiting();
@@ -501,72 +422,35 @@ export async function startNotes(root, user, hooks) {
   back.addEventListener('click', async () => {
     const id = current?.id;
     await navigate(null);
-    const item = id && list.querySelector(`[data-id="${id}"]`);
+    const item = id && noteList.item(id);
     (item || search).focus();
   });
   window.addEventListener('popstate', () => open(location.pathname.match(NOTE_PATH)?.[1] ?? null), { signal });
 
   // ---- keyboard ----------------------------------------------------------------------
-  document.addEventListener(
-    'keydown',
-    (event) => {
-      if (document.querySelector('dialog[open]')) return;
-      const typing = event.target.closest?.('input, textarea, [contenteditable]');
-      const mod = event.ctrlKey || event.metaKey;
-      if (mod && event.key.toLowerCase() === 's') {
-        event.preventDefault();
-        save.flush();
-      } else if (mod && event.key.toLowerCase() === 'k') {
-        event.preventDefault();
+  bindShortcuts(signal, {
+    save: () => save.flush(),
+    search: (select) => {
+      search.focus();
+      if (select) search.select();
+    },
+    create: () => createNote(),
+    escape: (target) => {
+      if (current && editor.contains(target)) back.click();
+      else if (workspace.dataset.view === 'notebooks') {
+        workspace.dataset.view = 'list';
         search.focus();
-        search.select();
-      } else if (!typing && !mod && !event.altKey && event.key === '/') {
-        event.preventDefault();
-        search.focus();
-      } else if ((!typing && !mod && event.key.toLowerCase() === 'n') || (event.altKey && event.key.toLowerCase() === 'n')) {
-        event.preventDefault();
-        createNote();
-      } else if (event.key === 'Escape' && current && editor.contains(event.target)) {
-        back.click();
       }
     },
-    { signal },
-  );
+  });
 
   // Leaving the page: write what is pending (the write is local and fast).
   window.addEventListener('pagehide', () => save.flush(), { signal });
   document.addEventListener('visibilitychange', () => document.hidden && save.flush(), { signal });
 
-  // Refresh relative times now and then.
-  const clock = setInterval(() => renderList(rows), 60000);
-  signal.addEventListener('abort', () => clearInterval(clock));
-
-  // ---- logout ------------------------------------------------------------------------
-  logoutButton.addEventListener('click', async () => {
-    save.flush();
-    await sync.refreshWaiting();
-    const waiting = sync.waiting();
-    const ok = await confirmDialog({
-      title: 'Log out?',
-      body:
-        waiting > 0
-          ? `${plural(waiting, 'change')} on this device ${waiting === 1 ? 'has' : 'have'} not reached the server yet and will be lost. Notes on this device are removed when you log out.`
-          : 'Notes on this device are removed when you log out. They stay safe on the server.',
-      confirm: 'Log out',
-      danger: waiting > 0,
-    });
-    if (!ok) return;
-    logoutButton.disabled = true;
-    try {
-      await hooks.onLogout();
-    } catch (error) {
-      logoutButton.disabled = false;
-      toaster.show(`Could not log out: ${error.message}`);
-    }
-  });
-
   // ---- start -------------------------------------------------------------------------
-  watchList();
+  renderScope();
+  if (hooks.message) toaster.show(hooks.message);
   const initial = location.pathname.match(NOTE_PATH)?.[1] ?? null;
   if (initial) await open(initial);
   else if (location.pathname !== '/') history.replaceState({}, '', '/');
@@ -585,6 +469,7 @@ export async function startNotes(root, user, hooks) {
     async clear() {
       save.cancel();
       abort.abort();
+      localStorage.removeItem(SCOPE_KEY);
       await db.disconnectAndClear();
       await db.close().catch(() => {});
     },
@@ -596,26 +481,3 @@ function docTitle(title) {
   return t ? `${t} · notebox` : 'notebox';
 }
 
-/** Around the first match of the query, so a hit deep in the body is visible in the list. */
-function snippetOf(text, query) {
-  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
-  if (!query) return flat.slice(0, 160);
-  const at = flat.toLowerCase().indexOf(query.toLowerCase());
-  if (at < 40) return flat.slice(0, 160);
-  return `…${flat.slice(at - 30, at + 130)}`;
-}
-
-/** Text with every case-insensitive occurrence of `query` wrapped in <mark>. */
-function highlight(text, query) {
-  if (!query) return text;
-  const parts = [];
-  const lower = text.toLowerCase();
-  const needle = query.toLowerCase();
-  let from = 0;
-  for (let at = lower.indexOf(needle); at !== -1; at = lower.indexOf(needle, from)) {
-    parts.push(text.slice(from, at), h('mark', {}, text.slice(at, at + needle.length)));
-    from = at + needle.length;
-  }
-  parts.push(text.slice(from));
-  return parts;
-}

@@ -184,6 +184,13 @@ export function createRejectionsBanner(db, signal, { onOpenNote }) {
   return { element };
 }
 
+// Refusals of shared notebooks, said the way a member would put it.
+const PLAIN_REASONS = {
+  READ_ONLY: 'you can only view this notebook, so your edit was undone',
+  NOT_A_MEMBER: 'you are not a member of that notebook (any more)',
+  OWNERS_ONLY: 'only the notebook’s owners can delete it',
+};
+
 /** One entry per refused row (a note edited three times while refused is one line). */
 function groupByRow(rows) {
   const groups = new Map();
@@ -199,9 +206,10 @@ function describeRejection(group, onOpenNote) {
   const [latest] = group;
   const titles = [latest.note_title, ...group.map((row) => parseData(row.data).title)];
   const title = (titles.find((t) => typeof t === 'string' && t.trim()) ?? '').trim();
-  const what = latest.table_name === 'notes' ? 'note' : `${latest.table_name} row`;
-  const name = title ? `“${title}”` : `an untitled ${what}`;
-  const reasons = [...new Set(group.map((row) => `${row.message}${row.code ? ` (${row.code})` : ''}`))];
+  const what = { notes: 'note', notebooks: 'notebook' }[latest.table_name] ?? `${latest.table_name} row`;
+  // An edit's data holds only what changed: no title there does not make the note untitled.
+  const name = title ? `“${title}”` : latest.op === 'PATCH' ? `a ${what}` : `an untitled ${what}`;
+  const reasons = [...new Set(group.map((row) => `${PLAIN_REASONS[row.code] ?? row.message}${row.code ? ` (${row.code})` : ''}`))];
   const when = relativeTime(parseTime(latest.created_at));
   const target = latest.note_id
     ? h('a', {

@@ -70,3 +70,37 @@ export function confirmDialog({ title, body, confirm, danger = false }) {
     cancelButton.focus();
   });
 }
+
+/**
+ * Asks for one line of text in a modal <dialog>. Resolves the trimmed text, or null when
+ * cancelled or left empty.
+ * @param {{title: string, label: string, value?: string, confirm: string}} options
+ */
+export function promptDialog({ title, label, value = '', confirm }) {
+  return new Promise((resolve) => {
+    const input = h('input', { id: 'prompt-input', type: 'text', value, maxlength: 200, autocomplete: 'off', required: true });
+    const cancelButton = h('button', { class: 'button', type: 'button' }, 'Cancel');
+    const okButton = h('button', { class: 'button primary', type: 'submit' }, confirm);
+    const form = h(
+      'form',
+      { class: 'stack' },
+      h('div', { class: 'field' }, h('label', { for: 'prompt-input' }, label), input),
+      h('div', { class: 'dialog-actions' }, cancelButton, okButton),
+    );
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'prompt-title' }, h('h2', { id: 'prompt-title' }, title), form);
+    let answer = null;
+    cancelButton.addEventListener('click', () => dialog.close());
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      answer = input.value.trim() || null;
+      dialog.close();
+    });
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.select();
+  });
+}

@@ -120,12 +120,12 @@ impl SyncSchema {
                     continue;
                 }
                 return Err(format!(
-                    "{key}: {name} is one of notebox's own tables and is synced and written by notebox's rules; remove [{key}]"
+                    "{key}: {name} is one of notebox's own tables, synced and written under notebox's own rules; remove [{key}]"
                 ));
             }
             if INTERNAL_TABLES.contains(&name.as_str()) {
                 return Err(format!(
-                    "{key}: {name} is one of notebox's internal tables and may never be written by clients; remove [{key}]"
+                    "{key}: {name} is one of notebox's own tables, which clients may never write; remove [{key}]"
                 ));
             }
             if table.owner_column == "id" {
@@ -223,10 +223,10 @@ mod tests {
     #[test]
     fn internal_tables_and_primary_key_owners_are_refused() {
         for (name, owner, expected) in [
-            ("users", "id", "internal"),
-            ("sessions", "user_id", "internal"),
-            ("upload_rejections", "owner_id", "notebox's own"),
-            ("notes", "title", "notebox's own"),
+            ("users", "id", "own tables"),
+            ("sessions", "user_id", "own tables"),
+            ("upload_rejections", "owner_id", "own tables"),
+            ("notes", "title", "own tables"),
             ("tasks", "id", "primary key"),
         ] {
             let error = with_table(name, owner).unwrap_err();

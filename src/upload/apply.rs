@@ -12,16 +12,19 @@
 //! rolled back) to name the entry at fault.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
 use super::statements::{
     delete_sql, denied_moves, denied_rows, notebook_column, patch_sql, put_moves, put_sql, refusal,
 };
+use super::values::refuse_values;
 use crate::db::is_transient;
 
 /// Why a client transaction was refused for good: it will never apply as sent.
@@ -41,8 +44,22 @@ pub enum Outcome {
 
 /// A failure after which the same request may succeed (or a bug): nothing was committed.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Retryable(#[from] pub sqlx::Error);
+pub enum Retryable {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Too late to commit: the client may already have been told its request timed out.
+    #[error("the request ran out of time before this transaction could commit")]
+    OutOfTime,
+}
+
+/// What one upload may do: how large a value may be, and until when it may commit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of one value (a string's UTF-8, anything else as JSON text).
+    pub max_value: usize,
+    /// A transaction does not start after this, nor commit.
+    pub commit_by: Instant,
+}
 
 /// An entry checked against the schema, with its id in canonical form.
 struct Checked<'a> {
@@ -65,13 +82,17 @@ pub async fn apply(
     schema: &UploadSchema,
     owner: Uuid,
     transaction: &ClientTransaction,
+    limits: &Limits,
 ) -> Result<Outcome, Retryable> {
-    let checked = match check(schema, owner, &transaction.entries) {
+    let checked = match check(schema, owner, &transaction.entries, limits) {
         Ok(checked) => checked,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
+    if Instant::now() > limits.commit_by {
+        return Err(Retryable::OutOfTime);
+    }
     let groups = group(&checked);
-    match run(conn, owner, &checked, &groups).await? {
+    match run(conn, owner, &checked, &groups, limits).await? {
         None => Ok(Outcome::Applied),
         Some(rejection) if groups.len() == checked.len() => Ok(Outcome::Rejected(rejection)),
         // A multi-row statement failed: find the entry at fault, one statement each.
@@ -83,7 +104,7 @@ pub async fn apply(
                     entries: vec![i],
                 })
                 .collect();
-            Ok(match run(conn, owner, &checked, &single).await? {
+            Ok(match run(conn, owner, &checked, &single, limits).await? {
                 Some(rejection) => Outcome::Rejected(rejection),
                 None => {
                     tracing::warn!(
@@ -97,22 +118,24 @@ pub async fn apply(
     }
 }
 
-/// Refusals that need no database: unknown table or column, bad id, foreign owner.
+/// Refusals that need no database: unknown table or column, bad id, foreign owner, a
+/// value Postgres cannot store (NUL) or one over `upload.max_value`.
 fn check<'a>(
     schema: &'a UploadSchema,
     owner: Uuid,
     entries: &[Entry],
+    limits: &Limits,
 ) -> Result<Vec<Checked<'a>>, Rejection> {
-    entries
+    let checked = entries
         .iter()
         .enumerate()
         .map(|(index, entry)| {
             let refuse = |code: &str, message: String| Rejection { entry: index, code: code.into(), message };
             let table = schema.tables.get(&entry.table).ok_or_else(|| {
-                refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", entry.table))
+                refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", clip(&entry.table, MAX_TEXT)))
             })?;
             let id = canonical(&table.id, &entry.id)
-                .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", entry.id, table.id.sql_type)))?;
+                .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", clip(&entry.id, MAX_TEXT), table.id.sql_type)))?;
             let mut data = Map::new();
             for (column, value) in &entry.data {
                 if column == &table.owner.name {
@@ -130,12 +153,16 @@ fn check<'a>(
                 } else if table.writable_column(column).is_some() {
                     data.insert(column.clone(), value.clone());
                 } else {
-                    return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {column:?}", table.name)));
+                    return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {:?}", table.name, clip(column, MAX_TEXT))));
                 }
             }
             Ok(Checked { table, op: entry.op, id, data })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Rejection>>()?;
+    match refuse_values(entries, limits.max_value) {
+        Some(rejection) => Err(rejection),
+        None => Ok(checked),
+    }
 }
 
 /// Ids are compared as Postgres prints them: uuids lowercase and hyphenated.
@@ -184,6 +211,7 @@ async fn run(
     owner: Uuid,
     checked: &[Checked<'_>],
     groups: &[Group<'_>],
+    limits: &Limits,
 ) -> Result<Option<Rejection>, Retryable> {
     if let [group] = groups {
         return match run_group(conn, owner, checked, group).await {
@@ -215,6 +243,9 @@ async fn run(
             }
         }
     }
+    if Instant::now() > limits.commit_by {
+        return Err(Retryable::OutOfTime); // dropping tx rolls back
+    }
     match tx.commit().await {
         Ok(()) => Ok(None),
         Err(error) => match permanent(&error) {
@@ -229,15 +260,32 @@ async fn run(
     }
 }
 
-/// Data errors (classes 21, 22, 23, 42, and trigger exceptions P0) will fail the same way
-/// every time; everything else may pass on a retry.
+/// Data errors (classes 21, 22, 23, 54 "too large to index", and trigger exceptions P0)
+/// will fail the same way every time; everything else may pass on a retry. Class 42
+/// (undefined table or column, revoked grant) is not one: clients never write SQL, so it
+/// is the server's own state that is wrong (see `server_fault`).
 fn permanent(error: &sqlx::Error) -> Option<(String, String)> {
     let db = error.as_database_error()?;
     let code = db.code()?.into_owned();
-    let data_error = ["21", "22", "23", "42", "P0"]
+    let data_error = ["21", "22", "23", "54", "P0"]
         .iter()
         .any(|class| code.starts_with(class));
-    (data_error && !is_transient(error)).then(|| (code, db.message().to_owned()))
+    (data_error && !is_transient(error)).then(|| (code, public_message(db.message())))
+}
+
+/// An error caused by the server's own state (a dropped column, a revoked grant, a stale
+/// cached schema): the client's data is not at fault, so it must not be refused.
+pub fn server_fault(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code.starts_with("42"))
+}
+
+/// Postgres' wording of a data error, for the user: its primary message only (never the
+/// statement, detail or context), one line, capped.
+fn public_message(message: &str) -> String {
+    clip(message, 2 * MAX_TEXT)
 }
 
 async fn run_group(

@@ -27,7 +27,7 @@ const CHROMIUM_ARGS = [
  * A fresh Chromium profile (its own IndexedDB), with every console error and failed
  * request recorded so tests can assert that nothing (a CSP violation, say) went wrong.
  */
-export async function openBrowser({ viewport = DESKTOP, colorScheme = 'light', deviceScaleFactor = 1 } = {}) {
+export async function openBrowser({ viewport = DESKTOP, colorScheme = 'light', deviceScaleFactor = 1, baseURL = BASE } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'notebox-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -36,7 +36,7 @@ export async function openBrowser({ viewport = DESKTOP, colorScheme = 'light', d
     viewport,
     deviceScaleFactor,
     colorScheme,
-    baseURL: BASE,
+    baseURL,
     isMobile: false,
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -1,9 +1,11 @@
 // A test double of the PowerSync service, just enough for the browser tests: the endpoints
 // the web SDK calls (POST /sync/stream as NDJSON, GET /write-checkpoint2.json), CORS, and
 // token checks against notebox's JWKS. Instead of logical replication it polls Postgres
-// for the notes and upload_rejections of each connected user, and streams what changed as
-// PowerSync would: checkpoint → data → checkpoint_complete, with per-op checksums whose
-// sum the client verifies. Tests only; never shipped.
+// for what each connected user's auto-subscribed streams select (their personal notes, the
+// notebooks they are a member of, every note and member row of those, their own
+// upload_rejections), and streams what changed as PowerSync would: checkpoint → data →
+// checkpoint_complete, with per-op checksums whose sum the client verifies. A row that stops
+// matching (a removed member's notebook) goes as a REMOVE op. Tests only; never shipped.
 //
 //   node sync-double.mjs --port 8095 --database-url postgres://… --jwks-url http://…/.well-known/jwks.json
 
@@ -12,10 +14,25 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
-const TABLES = {
+// The notebooks a user is a member of ($1: the user id).
+const MINE = 'SELECT notebook_id FROM notebook_members WHERE user_id = $1';
+const REJECTIONS =
+  'SELECT id::text, owner_id::text, table_name, row_id, op, code, message, data::text AS data, created_at FROM upload_rejections WHERE owner_id = $1';
+// What the edition-3 streams select, one query per table.
+const TEAM_TABLES = {
+  notes: `SELECT id::text, owner_id::text, notebook_id::text, title, body, created_at, updated_at, updated_by::text
+            FROM notes WHERE (owner_id = $1 AND notebook_id IS NULL) OR notebook_id IN (${MINE})`,
+  notebooks: `SELECT id::text, name, created_by::text, created_at, updated_at FROM notebooks WHERE id IN (${MINE})`,
+  notebook_members: `SELECT %MEMBER_ID% AS id, m.notebook_id::text, m.user_id::text, m.role::text, m.added_by::text,
+                            m.created_at, m.display_name, m.email
+                       FROM notebook_members m
+                      WHERE m.notebook_id IN (${MINE})`,
+  upload_rejections: REJECTIONS,
+};
+// Before the teams migration: each user's own notes only.
+const PERSONAL_TABLES = {
   notes: 'SELECT id::text, owner_id::text, title, body, created_at, updated_at FROM notes WHERE owner_id = $1',
-  upload_rejections:
-    'SELECT id::text, owner_id::text, table_name, row_id, op, code, message, data::text AS data, created_at FROM upload_rejections WHERE owner_id = $1',
+  upload_rejections: REJECTIONS,
 };
 const POLL_MS = 100;
 const KEEPALIVE_MS = 10_000;
@@ -31,6 +48,21 @@ export async function startSyncDouble({ port = 0, databaseUrl, jwksUrl, audience
     types: { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ ? (text) => text : pg.types.getTypeParser(oid, format)) },
   });
   const users = new Map(); // user id → UserLog
+  let tables = null;
+
+  /** The team queries once the database has notebooks; a member row's id as the table has it. */
+  async function queries() {
+    if (tables) return tables;
+    const { rows } = await pool.query(
+      `SELECT to_regclass('notebooks') IS NOT NULL AS teams,
+              EXISTS (SELECT 1 FROM information_schema.columns
+                       WHERE table_name = 'notebook_members' AND column_name = 'id') AS member_id`,
+    );
+    if (!rows[0].teams) return PERSONAL_TABLES; // asked again next time: a migration may come
+    const memberId = rows[0].member_id ? 'm.id::text' : "m.notebook_id::text || ':' || m.user_id::text";
+    tables = { ...TEAM_TABLES, notebook_members: TEAM_TABLES.notebook_members.replace('%MEMBER_ID%', memberId) };
+    return tables;
+  }
   let nextOpId = 1;
   let jwks = null;
 
@@ -49,7 +81,7 @@ export async function startSyncDouble({ port = 0, databaseUrl, jwksUrl, audience
     async refresh() {
       const seen = new Set();
       let changed = false;
-      for (const [table, sql] of Object.entries(TABLES)) {
+      for (const [table, sql] of Object.entries(await queries())) {
         const { rows } = await pool.query(sql, [this.userId]);
         for (const row of rows) {
           const { id, ...columns } = row;

@@ -1,0 +1,73 @@
+// Keyboard shortcuts of the notes screen, and the logout button with its question.
+
+import { h, icon } from './dom.js';
+import { plural } from './format.js';
+import { confirmDialog } from './ui.js';
+
+/**
+ * Ctrl/Cmd+S save · Ctrl/Cmd+K or / search · N (or Alt+N) new note · Escape back.
+ * Nothing fires while a dialog is open.
+ */
+export function bindShortcuts(signal, actions) {
+  document.addEventListener(
+    'keydown',
+    (event) => {
+      if (document.querySelector('dialog[open]')) return;
+      const typing = event.target.closest?.('input, textarea, select, [contenteditable]');
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (mod && key === 's') {
+        event.preventDefault();
+        actions.save();
+      } else if (mod && key === 'k') {
+        event.preventDefault();
+        actions.search(true);
+      } else if (!typing && !mod && !event.altKey && event.key === '/') {
+        event.preventDefault();
+        actions.search(false);
+      } else if ((!typing && !mod && key === 'n') || (event.altKey && key === 'n')) {
+        event.preventDefault();
+        actions.create();
+      } else if (event.key === 'Escape') {
+        actions.escape(event.target);
+      }
+    },
+    { signal },
+  );
+}
+
+/**
+ * Asks before logging out, louder when changes have not reached the server yet.
+ * @param {{pending: () => Promise<number>, onLogout: () => Promise, onError: (e) => void}} hooks
+ */
+export function createLogoutButton(user, { pending, onLogout, onError }) {
+  const button = h(
+    'button',
+    { class: 'button ghost logout', type: 'button', title: `Log out ${user.email}`, 'aria-label': 'Log out' },
+    icon('logout'),
+    h('span', { class: 'logout-text' }, 'Log out'),
+  );
+  button.addEventListener('click', async () => {
+    if (!(await confirmLogout(await pending()))) return;
+    button.disabled = true;
+    try {
+      await onLogout();
+    } catch (error) {
+      button.disabled = false;
+      onError(error);
+    }
+  });
+  return button;
+}
+
+function confirmLogout(waiting) {
+  return confirmDialog({
+    title: 'Log out?',
+    body:
+      waiting > 0
+        ? `${plural(waiting, 'change')} on this device ${waiting === 1 ? 'has' : 'have'} not reached the server yet and will be lost. Notes on this device are removed when you log out.`
+        : 'Notes on this device are removed when you log out. They stay safe on the server.',
+    confirm: 'Log out',
+    danger: waiting > 0,
+  });
+}
