@@ -370,10 +370,10 @@ impl Config {
             problems.push("upload.max_body must be at least 1KiB".into());
         }
         let statement_timeout = self.database.statement_timeout;
-        if statement_timeout.is_zero() || statement_timeout >= crate::http::REQUEST_TIMEOUT {
+        if statement_timeout.is_zero() || statement_timeout >= crate::app::REQUEST_TIMEOUT {
             problems.push(format!(
                 "database.statement_timeout must be between 1ms and the {}s request timeout, e.g. \"20s\"",
-                crate::http::REQUEST_TIMEOUT.as_secs()
+                crate::app::REQUEST_TIMEOUT.as_secs()
             ));
         }
         if self.upload.max_value.as_u64() == 0 || self.upload.max_value > self.upload.max_body {
