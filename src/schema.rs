@@ -37,6 +37,9 @@ pub struct SyncedTable {
     pub stamp: Option<&'static str>,
     /// Clients may write it through `POST /api/data`.
     pub uploadable: bool,
+    /// Text columns whose concurrent edits are merged line by line (a PATCH carrying the
+    /// `old` value it started from) instead of the last write winning.
+    pub merged: &'static [&'static str],
 }
 
 /// notebox's tables that must never be synced or written by clients through config.
@@ -78,6 +81,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: Some("updated_by"),
                 uploadable: true,
+                merged: &["title", "body"],
             },
             SyncedTable {
                 name: "notebooks".into(),
@@ -85,6 +89,7 @@ impl SyncSchema {
                 owner: Some("created_by".into()),
                 stamp: None,
                 uploadable: true,
+                merged: &[],
             },
             SyncedTable {
                 name: "notebook_members".into(),
@@ -94,6 +99,7 @@ impl SyncSchema {
                 owner: None,
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
             SyncedTable {
                 name: "note_conflicts".into(),
@@ -103,6 +109,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
             SyncedTable {
                 name: "upload_rejections".into(),
@@ -110,6 +117,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
         ];
         for (name, table) in &config.upload.tables {
@@ -139,6 +147,7 @@ impl SyncSchema {
                 owner: Some(table.owner_column.clone()),
                 stamp: None,
                 uploadable: true,
+                merged: &[],
             });
         }
         Ok(Self { tables })

@@ -6,7 +6,9 @@
 //! back to its owner), and only transient failures answer 503.
 
 mod apply;
+mod ledger;
 mod limits;
+mod merge;
 mod rejections;
 mod request;
 mod schema;
@@ -150,6 +152,20 @@ pub enum TransactionResult {
     NotAttempted,
 }
 
+impl TransactionResult {
+    /// A refusal as the ledger recorded it (the JSON this type serialized to then).
+    fn recorded(result: Value) -> Self {
+        let text = |key: &str| result[key].as_str().unwrap_or_default().to_owned();
+        TransactionResult::FatalError {
+            code: text("code"),
+            message: text("message"),
+            table: text("table"),
+            id: text("id"),
+            op_id: result.get("op_id").cloned().filter(|v| !v.is_null()),
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(user = %uploader.0))]
 async fn upload(
     State(state): State<AppState>,
@@ -222,7 +238,9 @@ async fn apply_all(
             continue;
         }
         let outcome = match apply(&mut conn, &schema, owner, transaction, &limits).await {
-            Ok(Outcome::Applied) => Ok(TransactionResult::Success),
+            Ok(Outcome::Applied | Outcome::Replayed(None)) => Ok(TransactionResult::Success),
+            // Answered as the first time: a retry never records a second refusal.
+            Ok(Outcome::Replayed(Some(recorded))) => Ok(TransactionResult::recorded(recorded)),
             Ok(Outcome::Rejected(rejection)) => {
                 let entry = &transaction.entries[rejection.entry];
                 let refusal = rejections::Refusal {
@@ -233,15 +251,16 @@ async fn apply_all(
                     message: &rejection.message,
                     data: Some(&entry.data),
                 };
-                rejections::record(&mut conn, owner, &refusal)
+                let result = TransactionResult::FatalError {
+                    code: rejection.code.clone(),
+                    message: rejection.message.clone(),
+                    table: rejections::clip(&entry.table, MAX_TEXT),
+                    id: rejections::clip(&entry.id, MAX_TEXT),
+                    op_id: entry.op_id.clone(),
+                };
+                record_refusal(&mut conn, owner, transaction, &refusal, &result)
                     .await
-                    .map(|()| TransactionResult::FatalError {
-                        code: rejection.code,
-                        message: rejection.message,
-                        table: rejections::clip(&entry.table, MAX_TEXT),
-                        id: rejections::clip(&entry.id, MAX_TEXT),
-                        op_id: entry.op_id.clone(),
-                    })
+                    .map(|()| result)
                     .map_err(Retryable::Database)
             }
             Err(error) => Err(error),
@@ -295,6 +314,25 @@ fn metric_table<'a>(schema: &'a UploadSchema, table: &str) -> &'a str {
         .tables
         .get_key_value(table)
         .map_or("other", |(name, _)| name.as_str())
+}
+
+/// Records the refusal for its owner and, for a transaction the ledger can recognise, as
+/// that transaction's result: both or neither.
+async fn record_refusal(
+    conn: &mut sqlx::PgConnection,
+    owner: Uuid,
+    transaction: &ClientTransaction,
+    refusal: &rejections::Refusal<'_>,
+    result: &TransactionResult,
+) -> Result<(), sqlx::Error> {
+    let Some(key) = transaction.ledger_key() else {
+        return rejections::record(conn, owner, refusal).await;
+    };
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    rejections::record(&mut tx, owner, refusal).await?;
+    let result = serde_json::to_value(result).expect("results always serialize");
+    ledger::record_refusal(&mut tx, owner, key, &result).await?;
+    tx.commit().await
 }
 
 fn respond(format: Format, results: Vec<TransactionResult>, retry: bool) -> Response {

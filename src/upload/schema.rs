@@ -30,6 +30,8 @@ pub struct Table {
     pub stamp: Option<Column>,
     /// Who may write which row (the sync schema's rule).
     pub access: Access,
+    /// Text columns merged line by line on concurrent edits.
+    pub merged: &'static [&'static str],
     /// Columns a client may write: all but `id`, the owner and stamp columns and generated
     /// columns.
     pub writable: Vec<Column>,
@@ -127,6 +129,7 @@ impl UploadSchema {
                     owner,
                     stamp,
                     access: table.access.clone(),
+                    merged: table.merged,
                     writable,
                 },
             );
