@@ -7,6 +7,7 @@ mod auth_setup;
 mod binary;
 mod db_setup;
 mod edge;
+mod edits;
 mod health;
 mod helpers;
 mod invitations;
