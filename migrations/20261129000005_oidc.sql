@@ -8,6 +8,7 @@ create table oidc_logins (
     browser_hash  bytea not null,             -- SHA-256 of the cookie that started it
     nonce         text not null,              -- must come back inside the ID token
     pkce_verifier text not null,
+    app_redirect  text,                       -- a native app's redirect (auth.oidc.app_redirect_uris)
     created_at    timestamptz not null default now(),
     expires_at    timestamptz not null
 );

@@ -33,6 +33,11 @@ pub struct OidcConfig {
     /// False: the web UI and API refuse passwords; the CLI still manages accounts.
     #[serde(default = "yes")]
     pub password_login: bool,
+    /// Native apps' own redirect URIs (e.g. `notebox://signed-in`): a sign-in started with
+    /// `?app_redirect=` one of these ends there with the bearer session token in the
+    /// fragment, as a password login hands native apps `session_token`.
+    #[serde(default)]
+    pub app_redirect_uris: Vec<Url>,
 }
 
 fn default_scopes() -> String {

@@ -333,3 +333,48 @@ async fn a_sign_in_older_than_ten_minutes_is_refused(pool: PgPool) {
     assert_eq!(count(&pool, "users").await, 0);
     assert_eq!(count(&pool, "oidc_logins").await, 0, "used up all the same");
 }
+
+/// A native app starts the sign-in with its own (allowed) redirect and receives the bearer
+/// session token there, as a password login hands native apps `session_token`.
+#[sqlx::test]
+async fn a_native_app_receives_a_bearer_session_token(pool: PgPool) {
+    let app_uri = "notebox-test://signed-in";
+    let sso = Sso::start(&pool, |config| {
+        config.app_redirect_uris = vec![url::Url::parse(app_uri).unwrap()];
+    })
+    .await;
+    let browser = Browser::default();
+    let unlisted = browser
+        .get(sso.url("api/auth/oidc/login?app_redirect=evil%3A%2F%2Fsteal"))
+        .await;
+    assert_eq!(unlisted.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(count(&pool, "oidc_logins").await, 0, "nothing started");
+
+    let start = sso.url(&format!(
+        "api/auth/oidc/login?app_redirect={}",
+        url::form_urlencoded::byte_serialize(app_uri.as_bytes()).collect::<String>()
+    ));
+    let (page, _) = browser
+        .walk(start, |u| u.path().starts_with("/interaction/"))
+        .await;
+    let (page, _) = browser.walk(page, |_| false).await;
+    let callback = browser
+        .submit(&page, &person("app-1", "app@example.com"))
+        .await;
+    let landed = browser.land(callback).await;
+    assert!(landed.as_str().starts_with(app_uri), "{landed}");
+    let fragment = landed.fragment().expect("the token is in the fragment");
+    let token = fragment
+        .split('&')
+        .find_map(|p| p.strip_prefix("session_token="))
+        .expect("a session token");
+    let me = reqwest::Client::new()
+        .get(sso.url("api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::OK);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["email"], "app@example.com");
+}

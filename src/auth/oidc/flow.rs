@@ -31,12 +31,34 @@ fn not_configured(state: &AppState) -> Response {
     Failure::NotConfigured.respond(&state.config.server.public_url, "[auth.oidc] is not set")
 }
 
+/// `?app_redirect=URI`: a native app's own redirect (one of `auth.oidc.app_redirect_uris`),
+/// which receives the session token after sign-in instead of a cookie.
+#[derive(Deserialize)]
+pub struct LoginParams {
+    app_redirect: Option<String>,
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(params): Query<LoginParams>,
+) -> Response {
     let public_url = &state.config.server.public_url;
     let Some(config) = state.config.auth.oidc.as_ref() else {
         return not_configured(&state);
     };
+    if let Some(app) = &params.app_redirect
+        && !config
+            .app_redirect_uris
+            .iter()
+            .any(|allowed| allowed.as_str() == app)
+    {
+        return crate::http::ApiError::BadRequest(
+            "app_redirect is not one of auth.oidc.app_redirect_uris".into(),
+        )
+        .into_response();
+    }
     // Each start stores a row: the same per-address budget as password logins.
     if let Err(wait) = state.auth.ip_limiter.check(&ip) {
         let details = format!(
@@ -71,14 +93,15 @@ pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Res
     let browser = random_token();
     let stored = sqlx::query(
         "with purged as (delete from oidc_logins where expires_at < now())
-         insert into oidc_logins (state_hash, browser_hash, nonce, pkce_verifier, expires_at)
-         values ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+         insert into oidc_logins (state_hash, browser_hash, nonce, pkce_verifier, expires_at, app_redirect)
+         values ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)",
     )
     .bind(hash_token(state_token.secret()))
     .bind(hash_token(&browser))
     .bind(nonce.secret())
     .bind(verifier.secret())
     .bind(LOGIN_TTL_SECS as f64)
+    .bind(&params.app_redirect)
     .execute(&state.pool)
     .await;
     if let Err(e) = stored {
@@ -107,6 +130,7 @@ struct Pending {
     nonce: String,
     pkce_verifier: String,
     live: bool,
+    app_redirect: Option<String>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -177,6 +201,15 @@ async fn finish(
         .await
         .map_err(|e| (Failure::Server, format!("cannot create the session: {e}")))?;
     tracing::info!(user_id = %user.id, subject = %identity.subject, "signed in through the identity provider");
+    if let Some(app) = pending.app_redirect {
+        // A native app: the bearer session token, in the fragment (never sent to a server).
+        let to = format!(
+            "{app}#session_token={}&expires_at={}",
+            session.token,
+            session.expires_at.timestamp()
+        );
+        return Ok(no_store(Redirect::to(&to).into_response()));
+    }
     let cookie = session_cookie(&state.config, &session.token);
     let home = home(&state.config.server.public_url);
     Ok(with_cookie(
@@ -191,7 +224,7 @@ async fn take_pending(state: &AppState, token: Option<&str>) -> Result<Pending, 
         token.ok_or_else(|| (Failure::Expired, "the callback carries no state".to_owned()))?;
     sqlx::query_as(
         "delete from oidc_logins where state_hash = $1
-         returning browser_hash, nonce, pkce_verifier, expires_at > now() as live",
+         returning browser_hash, nonce, pkce_verifier, expires_at > now() as live, app_redirect",
     )
     .bind(hash_token(token))
     .fetch_optional(&state.pool)
