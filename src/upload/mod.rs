@@ -6,6 +6,7 @@
 //! back to its owner), and only transient failures answer 503.
 
 mod apply;
+mod classify;
 mod ledger;
 mod limits;
 mod merge;

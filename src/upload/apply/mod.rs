@@ -18,8 +18,9 @@ use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::classify::permanent;
+pub use super::classify::server_fault;
 use super::ledger::{self, LedgerKey};
-use super::merge::{Edit, edited_since, merge_edits};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
@@ -27,7 +28,9 @@ use super::statements::{
     delete_sql, denied_moves, denied_rows, notebook_column, patch_sql, put_moves, put_sql, refusal,
 };
 use super::values::refuse_values;
-use crate::db::is_transient;
+use transaction::{replayed, transactional};
+
+mod transaction;
 
 /// Why a client transaction was refused for good: it will never apply as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,151 +157,6 @@ async fn alone(
     }
 }
 
-async fn replayed(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    ledger: Option<LedgerKey<'_>>,
-) -> Result<Outcome, Retryable> {
-    let recorded = match ledger {
-        Some(key) => ledger::recorded(conn, owner, key).await?.flatten(),
-        None => None,
-    };
-    Ok(Outcome::Replayed(recorded))
-}
-
-/// Runs the transaction in BEGIN … COMMIT: claims the ledger key first, merges concurrent
-/// edits, runs the groups (with `one_by_one`, one statement per entry, to name the entry a
-/// failing multi-row statement stumbled on), and commits — or rolls back and says which
-/// entry was refused.
-async fn transactional(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    checked: &[Checked<'_>],
-    ledger: Option<LedgerKey<'_>>,
-    limits: &Limits,
-    one_by_one: bool,
-) -> Result<Outcome, Retryable> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    if let Some(key) = ledger
-        && !ledger::claim(&mut tx, owner, key).await?
-    {
-        drop(tx); // rolls back
-        return replayed(conn, owner, ledger).await;
-    }
-    let mut work = checked.to_vec();
-    if work.iter().any(Checked::merges) {
-        merge_all(&mut tx, owner, &mut work).await?;
-    }
-    let groups = if one_by_one {
-        (0..work.len())
-            .map(|i| Group {
-                table: work[i].table,
-                op: work[i].op,
-                entries: vec![i],
-            })
-            .collect()
-    } else {
-        group(&work)
-    };
-    for group in &groups {
-        match run_group(&mut tx, owner, &work, group, None).await {
-            Ok(Ran::Done(None) | Ran::Replay) => {}
-            Ok(Ran::Done(Some(rejection))) => return Ok(Outcome::Rejected(rejection)),
-            Err(error) => {
-                return match permanent(&error) {
-                    Some(_) if group.entries.len() > 1 => {
-                        drop(tx);
-                        Box::pin(transactional(conn, owner, checked, ledger, limits, true)).await
-                    }
-                    Some((code, message)) => Ok(Outcome::Rejected(Rejection {
-                        entry: group.entries[0],
-                        code,
-                        message,
-                    })),
-                    None => Err(error.into()),
-                };
-            }
-        }
-    }
-    if Instant::now() > limits.commit_by {
-        return Err(Retryable::OutOfTime); // dropping tx rolls back
-    }
-    match tx.commit().await {
-        Ok(()) => Ok(Outcome::Applied),
-        Err(error) => match permanent(&error) {
-            // A deferred constraint fails at COMMIT: blame the last entry.
-            Some((code, message)) => Ok(Outcome::Rejected(Rejection {
-                entry: checked.len() - 1,
-                code,
-                message,
-            })),
-            None => Err(error.into()),
-        },
-    }
-}
-
-/// Merges every edit that carries a base (see `merge`), table by table. A DELETE whose
-/// base is older than the stored text loses to the edit made since: it is skipped.
-async fn merge_all(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    work: &mut Vec<Checked<'_>>,
-) -> Result<(), sqlx::Error> {
-    let owner_text = owner.hyphenated().to_string();
-    let tables: Vec<&Table> = {
-        let mut tables: Vec<&Table> = work
-            .iter()
-            .filter(|c| c.merges())
-            .map(|c| c.table)
-            .collect();
-        tables.dedup_by(|a, b| a.name == b.name);
-        tables
-    };
-    let mut stale_deletes = Vec::new();
-    for table in tables {
-        let mut edits: Vec<Edit> = Vec::new();
-        let mut deletes: Vec<(usize, Edit)> = Vec::new();
-        for (index, entry) in work.iter_mut().enumerate() {
-            if entry.table.name != table.name || !entry.merges() {
-                continue;
-            }
-            let edit = Edit {
-                id: &entry.id,
-                data: &mut entry.data,
-                old: entry.old.expect("merges() checked it"),
-            };
-            if entry.op == Op::Delete {
-                deletes.push((index, edit));
-            } else {
-                edits.push(edit);
-            }
-        }
-        merge_edits(conn, table, &owner_text, owner, &mut edits).await?;
-        let mut delete_edits: Vec<Edit> = deletes
-            .iter_mut()
-            .map(|(_, e)| Edit {
-                id: e.id,
-                data: e.data,
-                old: e.old,
-            })
-            .collect();
-        let stale = edited_since(conn, table, &owner_text, &mut delete_edits).await?;
-        stale_deletes.extend(
-            deletes
-                .iter()
-                .filter(|(_, e)| stale.iter().any(|id| id == e.id))
-                .map(|(i, _)| *i),
-        );
-    }
-    // The edit wins: those deletes become no-ops (the deleting device gets the note back).
-    stale_deletes.sort_unstable();
-    for index in stale_deletes.into_iter().rev() {
-        tracing::info!(note = %work[index].id, "a delete lost to an edit made since its base");
-        work.remove(index);
-    }
-    Ok(())
-}
-
 /// Refusals that need no database: unknown table or column, bad id, foreign owner, a
 /// value Postgres cannot store (NUL) or one over `upload.max_value`.
 fn check<'a>(
@@ -386,34 +244,6 @@ fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
         groups.last_mut().expect("pushed above").entries.push(index);
     }
     groups
-}
-
-/// Data errors (classes 21, 22, 23, 54 "too large to index", and trigger exceptions P0)
-/// will fail the same way every time; everything else may pass on a retry. Class 42
-/// (undefined table or column, revoked grant) is not one: clients never write SQL, so it
-/// is the server's own state that is wrong (see `server_fault`).
-fn permanent(error: &sqlx::Error) -> Option<(String, String)> {
-    let db = error.as_database_error()?;
-    let code = db.code()?.into_owned();
-    let data_error = ["21", "22", "23", "54", "P0"]
-        .iter()
-        .any(|class| code.starts_with(class));
-    (data_error && !is_transient(error)).then(|| (code, public_message(db.message())))
-}
-
-/// An error caused by the server's own state (a dropped column, a revoked grant, a stale
-/// cached schema): the client's data is not at fault, so it must not be refused.
-pub fn server_fault(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|db| db.code())
-        .is_some_and(|code| code.starts_with("42"))
-}
-
-/// Postgres' wording of a data error, for the user: its primary message only (never the
-/// statement, detail or context), one line, capped.
-fn public_message(message: &str) -> String {
-    clip(message, 2 * MAX_TEXT)
 }
 
 /// What one statement did.
