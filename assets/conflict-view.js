@@ -134,7 +134,7 @@ export function openConflictDialog({ note, conflicts, writable, personName, toas
       side(
         'conflict-other',
         'The other version',
-        [who ? `By ${who}` : 'From another device', when ? ` · ${relativeTime(when)}` : ''].join(''),
+        [who ? `By ${who}` : 'Edited elsewhere', when ? ` · ${relativeTime(when)}` : ''].join(''),
         conflict.their_text,
         conflict.base_text,
         when ? fullTime(when) : '',

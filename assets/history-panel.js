@@ -3,6 +3,7 @@
 // with a preview; restoring one makes it the note's text again (the text it replaces is kept
 // as a version too). Read over the API, never synced: it needs the server.
 
+import { ApiError } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { explain } from './conflict-view.js';
 import { editsApi } from './edits-api.js';
@@ -57,7 +58,9 @@ export function openHistoryPanel({ note, writable, personName, beforeRestore, to
       ({ versions } = await editsApi.versions(note.id));
     } catch (err) {
       status.textContent = '';
-      return showError(explain(err));
+      // A note made here that has not reached the server yet has no history there either.
+      if (err instanceof ApiError && err.status === 404) versions = [];
+      else return showError(explain(err));
     }
     status.textContent = versions.length
       ? `${versions.length} earlier version${versions.length === 1 ? '' : 's'}`
