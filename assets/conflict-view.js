@@ -214,7 +214,7 @@ function side(id, heading, meta, text, base, metaTitle = '') {
     { class: 'conflict-side', 'aria-labelledby': `${id}-heading` },
     h('h3', { id: `${id}-heading` }, heading),
     h('p', { class: 'conflict-meta', title: metaTitle }, meta),
-    h('div', { class: 'conflict-text', tabindex: '0', 'aria-label': heading }, text ? lines : h('em', { class: 'muted' }, 'Empty')),
+    h('div', { class: 'conflict-text', tabindex: '0', role: 'group', 'aria-label': 'Text' }, text ? lines : h('em', { class: 'muted' }, 'Empty')),
   );
 }
 

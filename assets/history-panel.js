@@ -101,7 +101,7 @@ export function openHistoryPanel({ note, writable, personName, beforeRestore, to
       preview,
       h('p', { class: 'version-meta' }, `Written ${fullTime(when)} by ${who(version)}`),
       h('h3', { class: `version-title${version.title?.trim() ? '' : ' untitled'}` }, version.title?.trim() || 'Untitled'),
-      h('div', { class: 'version-text', tabindex: '0', 'aria-label': 'Text of this version' }, version.body || h('em', { class: 'muted' }, 'Empty')),
+      h('div', { class: 'version-text', tabindex: '0', role: 'group', 'aria-label': 'Text' }, version.body || h('em', { class: 'muted' }, 'Empty')),
       writable ? h('div', { class: 'dialog-actions' }, restore) : null,
     );
     preview.hidden = false;
