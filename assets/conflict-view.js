@@ -125,7 +125,8 @@ export function openConflictDialog({ note, conflicts, writable, personName, toas
     const name = note.title?.trim() ? `“${note.title.trim()}”` : 'this untitled note';
     const when = parseTime(conflict.created_at);
     const who = personName(conflict.created_by);
-    intro.textContent = `The ${column} of ${name} was changed in two places before they could sync, on the same lines. ` +
+    const lines = column === 'title' ? '' : ', on the same lines';
+    intro.textContent = `The ${column} of ${name} was changed in two places before they could sync${lines}. ` +
       'The note shows the version that reached the server first; the other one is kept here until you choose.' +
       (queue.length > 1 ? ` (${queue.length} to settle.)` : '');
     replace(
