@@ -78,3 +78,18 @@ test('Delete forever asks first, then removes the note from the server (phone)',
   await trash.waitFor({ state: 'detached' });
   assert.deepEqual(a.unexpectedProblems(/status of 401/), []);
 });
+
+test('offline, the Trash says it needs the server', async () => {
+  const { page, context } = a;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await context.setOffline(true);
+  try {
+    await page.getByRole('button', { name: 'Trash' }).click();
+    const trash = page.getByRole('dialog', { name: 'Trash' });
+    await trash.getByRole('alert').filter({ hasText: 'You are offline' }).waitFor();
+    await page.keyboard.press('Escape');
+    await trash.waitFor({ state: 'detached' });
+  } finally {
+    await context.setOffline(false);
+  }
+});
