@@ -126,31 +126,39 @@ export class NoteboxConnector {
   }
 
   /**
-   * Sends the queue one client transaction at a time, in order. `success` and
-   * `fatal_error` (refused for good: the server recorded why in upload_rejections) both
-   * complete the transaction; anything else throws, and the SDK retries it later. The
-   * client id makes a retried transaction recognisable: the server applies it at most once.
+   * Sends the queue one client transaction at a time, in order: the smallest request that
+   * keeps a transaction atomic. `success` and `fatal_error` (refused for good: the server
+   * recorded why in upload_rejections) both complete the transaction; anything else
+   * throws, and the SDK retries it later. A transaction larger than the server accepts in
+   * one request (`max_body`, or a 413 from anything on the way) can never be sent: it is
+   * reported to /api/data/oversized, which records it as refused, and then completed, so
+   * nothing queued behind it waits forever. The client id makes a retried transaction
+   * recognisable: the server applies it at most once.
    */
   async uploadData(database) {
     const clientId = await database.getClientId();
     for (;;) {
       const transaction = await database.getNextCrudTransaction();
       if (!transaction) return;
-      const payload = { client_id: clientId, transactions: [{ crud: transaction.crud.map((entry) => entry.toJSON()) }] };
-      const response = await fetch('/api/data', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(payload),
-        cache: 'no-store',
-      });
-      if (response.status === 401) {
-        this.hooks.onSessionEnded();
-        throw new SessionEnded();
+      const crud = transaction.crud.map((entry) => entry.toJSON());
+      const body = JSON.stringify({ client_id: clientId, transactions: [{ crud }] });
+      const bytes = encoder.encode(body).length;
+      const known = await uploadLimits().catch(() => null);
+      if (known && bytes > known.max_body) {
+        await this.reportOversized(crud[0], bytes);
+        await transaction.complete();
+        continue;
+      }
+      const response = await post('/api/data', body);
+      this.checkSession(response);
+      if (response.status === 413) {
+        await this.reportOversized(crud[0], bytes);
+        await transaction.complete();
+        continue;
       }
       if (!response.ok) throw new Error(`Upload failed (HTTP ${response.status}); will retry.`);
-      const body = await response.json();
-      const status = body?.results?.[0]?.status;
+      const answer = await response.json();
+      const status = answer?.results?.[0]?.status;
       if (status === 'success' || status === 'fatal_error') {
         await transaction.complete();
       } else {
@@ -158,6 +166,52 @@ export class NoteboxConnector {
       }
     }
   }
+
+  /** Has the server record a transaction too large to upload as refused (it syncs back). */
+  async reportOversized(first, bytes) {
+    const report = { table: first.type, id: first.id, op: first.op, bytes };
+    const response = await post('/api/data/oversized', JSON.stringify(report));
+    this.checkSession(response);
+    if (!response.ok) throw new Error(`Could not report an oversized change (HTTP ${response.status}); will retry.`);
+  }
+
+  checkSession(response) {
+    if (response.status === 401) {
+      this.hooks.onSessionEnded();
+      throw new SessionEnded();
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+function post(path, body) {
+  return fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    cache: 'no-store',
+  });
+}
+
+let limits = null;
+
+/**
+ * The server's upload limits (GET /api/data/limits: `max_body`, `max_value` in bytes),
+ * asked once per page load; a failed ask is asked again next time.
+ */
+export function uploadLimits() {
+  limits ??= fetch('/api/data/limits', { headers: { accept: 'application/json' }, cache: 'no-store' })
+    .then((response) => {
+      if (!response.ok) throw new Error(`Could not read the upload limits (HTTP ${response.status}).`);
+      return response.json();
+    })
+    .catch((error) => {
+      limits = null;
+      throw error;
+    });
+  return limits;
 }
 
 /** One database file per user, so two people sharing a browser never see each other's notes. */

@@ -5,6 +5,7 @@
 
 import { h, icon, replace } from './dom.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
+import { sizeWarning } from './size-warning.js';
 
 export function createEditorView() {
   const back = h('button', { class: 'icon-button back', type: 'button', 'aria-label': 'Back to notes' }, icon('back'));
@@ -24,12 +25,13 @@ export function createEditorView() {
   const moveSelect = h('select', { class: 'move-select', 'aria-label': 'Notebook of this note', title: 'Move to another notebook' });
   const titleInput = h('input', { class: 'title-input', type: 'text', placeholder: 'Untitled', 'aria-label': 'Title', maxlength: 1000 });
   const bodyInput = h('textarea', { class: 'body-input', placeholder: 'Start writing…', 'aria-label': 'Note' });
+  const bodySize = sizeWarning(bodyInput);
   const meta = h('p', { class: 'editor-meta' });
   const editor = h(
     'article',
     { class: 'editor', hidden: true, 'aria-label': 'Editor' },
     h('div', { class: 'editor-bar' }, back, viewOnly, saveState, h('span', { class: 'spacer' }), moveSelect, deleteButton),
-    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, meta),
+    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, bodySize.el, meta),
   );
   const placeholder = h(
     'div',
@@ -96,6 +98,7 @@ export function createEditorView() {
       }
       const created = parseTime(row.created_at);
       const updated = parseTime(row.updated_at);
+      bodySize.update();
       meta.textContent = [
         updated ? `Edited ${relativeTime(updated)}${by ? ` by ${by}` : ''}` : null,
         created ? `created ${fullTime(created)}` : null,

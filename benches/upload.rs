@@ -167,14 +167,19 @@ async fn main() {
         TRANSACTIONS * OPS_PER_TX,
         started.elapsed(),
     );
+    let limits = notebox::upload::Limits {
+        max_value: 256 * 1024,
+        commit_by: std::time::Instant::now() + std::time::Duration::from_secs(3600),
+    };
     let mut conn = bench.pool.acquire().await.unwrap();
     let started = std::time::Instant::now();
     for body in &bodies {
         let (_, transactions) = notebox::upload::parse(body).unwrap();
         for transaction in &transactions {
-            let outcome = notebox::upload::apply(&mut conn, &schema, bench.user_id, transaction)
-                .await
-                .unwrap();
+            let outcome =
+                notebox::upload::apply(&mut conn, &schema, bench.user_id, transaction, &limits)
+                    .await
+                    .unwrap();
             assert!(matches!(outcome, notebox::upload::Outcome::Applied));
         }
     }

@@ -37,6 +37,9 @@ pub struct SyncedTable {
     pub stamp: Option<&'static str>,
     /// Clients may write it through `POST /api/data`.
     pub uploadable: bool,
+    /// Text columns whose concurrent edits are merged line by line (a PATCH carrying the
+    /// `old` value it started from) instead of the last write winning.
+    pub merged: &'static [&'static str],
 }
 
 /// notebox's tables that must never be synced or written by clients through config.
@@ -78,6 +81,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: Some("updated_by"),
                 uploadable: true,
+                merged: &["title", "body"],
             },
             SyncedTable {
                 name: "notebooks".into(),
@@ -85,6 +89,7 @@ impl SyncSchema {
                 owner: Some("created_by".into()),
                 stamp: None,
                 uploadable: true,
+                merged: &[],
             },
             SyncedTable {
                 name: "notebook_members".into(),
@@ -94,6 +99,7 @@ impl SyncSchema {
                 owner: None,
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
             SyncedTable {
                 name: "note_conflicts".into(),
@@ -103,6 +109,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
             SyncedTable {
                 name: "upload_rejections".into(),
@@ -110,6 +117,7 @@ impl SyncSchema {
                 owner: Some("owner_id".into()),
                 stamp: None,
                 uploadable: false,
+                merged: &[],
             },
         ];
         for (name, table) in &config.upload.tables {
@@ -120,12 +128,12 @@ impl SyncSchema {
                     continue;
                 }
                 return Err(format!(
-                    "{key}: {name} is one of notebox's own tables and is synced and written by notebox's rules; remove [{key}]"
+                    "{key}: {name} is one of notebox's own tables, synced and written under notebox's own rules; remove [{key}]"
                 ));
             }
             if INTERNAL_TABLES.contains(&name.as_str()) {
                 return Err(format!(
-                    "{key}: {name} is one of notebox's internal tables and may never be written by clients; remove [{key}]"
+                    "{key}: {name} is one of notebox's own tables, which clients may never write; remove [{key}]"
                 ));
             }
             if table.owner_column == "id" {
@@ -139,6 +147,7 @@ impl SyncSchema {
                 owner: Some(table.owner_column.clone()),
                 stamp: None,
                 uploadable: true,
+                merged: &[],
             });
         }
         Ok(Self { tables })
@@ -223,10 +232,10 @@ mod tests {
     #[test]
     fn internal_tables_and_primary_key_owners_are_refused() {
         for (name, owner, expected) in [
-            ("users", "id", "internal"),
-            ("sessions", "user_id", "internal"),
-            ("upload_rejections", "owner_id", "notebox's own"),
-            ("notes", "title", "notebox's own"),
+            ("users", "id", "own tables"),
+            ("sessions", "user_id", "own tables"),
+            ("upload_rejections", "owner_id", "own tables"),
+            ("notes", "title", "own tables"),
             ("tasks", "id", "primary key"),
         ] {
             let error = with_table(name, owner).unwrap_err();

@@ -20,7 +20,7 @@ use crate::schema::SyncSchema;
 use crate::upload::{self, UploadState};
 
 /// Longest any request may run before it is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]

@@ -69,6 +69,12 @@ pub struct DatabaseConfig {
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
     pub migrate_on_start: bool,
+    /// Postgres cancels any one statement of notebox's that runs longer.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// Postgres ends a notebox session left idle inside a transaction this long.
+    #[serde(with = "humantime_serde")]
+    pub idle_in_transaction_timeout: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -78,6 +84,8 @@ impl Default for DatabaseConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             migrate_on_start: true,
+            statement_timeout: Duration::from_secs(20),
+            idle_in_transaction_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -164,13 +172,15 @@ pub struct UploadConfig {
     /// How long applied client transactions are remembered (exactly-once replays).
     #[serde(with = "humantime_serde")]
     pub ledger_retention: Duration,
+    pub max_value: ByteSize,
     pub tables: BTreeMap<String, UploadTable>,
 }
 
 impl Default for UploadConfig {
     fn default() -> Self {
         Self {
-            max_body: ByteSize::mib(1),
+            max_body: ByteSize::mib(8),
+            max_value: ByteSize::kib(256),
             ledger_retention: Duration::from_secs(30 * 86_400),
             tables: BTreeMap::new(),
         }
@@ -358,6 +368,17 @@ impl Config {
         }
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());
+        }
+        let statement_timeout = self.database.statement_timeout;
+        if statement_timeout.is_zero() || statement_timeout >= crate::app::REQUEST_TIMEOUT {
+            problems.push(format!(
+                "database.statement_timeout must be between 1ms and the {}s request timeout, e.g. \"20s\"",
+                crate::app::REQUEST_TIMEOUT.as_secs()
+            ));
+        }
+        if self.upload.max_value.as_u64() == 0 || self.upload.max_value > self.upload.max_body {
+            problems
+                .push("upload.max_value must be more than 0 and at most upload.max_body".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             problems.push(format!(

@@ -24,7 +24,13 @@ pub struct DbError(pub String);
 /// with a clear sentence instead of on the first request.
 pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     let url = config.url.expose();
-    let options = connect_options(url)?;
+    let options = connect_options(url)?.options([
+        ("statement_timeout", millis(config.statement_timeout)),
+        (
+            "idle_in_transaction_session_timeout",
+            millis(config.idle_in_transaction_timeout),
+        ),
+    ]);
     // One direct connection first: the pool would retry a refused connection until its
     // timeout and then only say "timed out", hiding the real cause.
     let probe = tokio::time::timeout(config.acquire_timeout, PgConnection::connect_with(&options))
@@ -38,7 +44,32 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
         // No ping before every checkout (a round trip per request): a dead connection
         // fails on use, and that failure is already classified as transient.
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(outside_transaction(conn)))
         .connect_lazy_with(options))
+}
+
+fn millis(duration: std::time::Duration) -> String {
+    format!("{}ms", duration.as_millis())
+}
+
+/// Whether a connection coming back to the pool is outside any transaction; if not, the
+/// pool closes it (which rolls the transaction back). A future cancelled inside sqlx's
+/// `begin` leaves Postgres in a transaction sqlx does not count, and any later
+/// one-statement upload on that connection would then report success without committing.
+/// `now()` is the transaction's start and `statement_timestamp()` this statement's: sent
+/// as a simple query (one protocol message, unlike a prepared statement's Bind and
+/// Execute, which each restart the statement clock) they differ only inside a transaction
+/// block. Runs in the release task, after the response.
+async fn outside_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    // A bare &str without arguments goes out as a simple query.
+    let row = sqlx::Executor::fetch_one(&mut *conn, "select now() = statement_timestamp()").await?;
+    let outside: bool = sqlx::Row::try_get(&row, 0)?;
+    if !outside {
+        tracing::error!(
+            "a pooled connection came back inside an open transaction; closing it (rolled back)"
+        );
+    }
+    Ok(outside)
 }
 
 pub fn connect_options(url: &str) -> Result<PgConnectOptions, DbError> {

@@ -6,6 +6,8 @@ mod conflicts;
 mod trash;
 mod versions;
 
+pub use versions::save_version;
+
 use std::time::Duration;
 
 use axum::Router;

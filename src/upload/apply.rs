@@ -12,16 +12,21 @@
 //! rolled back) to name the entry at fault.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::ledger::{self, LedgerKey};
+use super::merge::{Edit, edited_since, merge_edits};
+use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
 use super::statements::{
     delete_sql, denied_moves, denied_rows, notebook_column, patch_sql, put_moves, put_sql, refusal,
 };
+use super::values::refuse_values;
 use crate::db::is_transient;
 
 /// Why a client transaction was refused for good: it will never apply as sent.
@@ -37,20 +42,47 @@ pub struct Rejection {
 pub enum Outcome {
     Applied,
     Rejected(Rejection),
+    /// Applied before (the ledger has it): answered with the recorded result, None for
+    /// success, else the refusal answered then.
+    Replayed(Option<Value>),
 }
 
 /// A failure after which the same request may succeed (or a bug): nothing was committed.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Retryable(#[from] pub sqlx::Error);
+pub enum Retryable {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Too late to commit: the client may already have been told its request timed out.
+    #[error("the request ran out of time before this transaction could commit")]
+    OutOfTime,
+}
+
+/// What one upload may do: how large a value may be, and until when it may commit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of one value (a string's UTF-8, anything else as JSON text).
+    pub max_value: usize,
+    /// A transaction does not start after this, nor commit.
+    pub commit_by: Instant,
+}
 
 /// An entry checked against the schema, with its id in canonical form.
+#[derive(Clone)]
 struct Checked<'a> {
     table: &'a Table,
     op: Op,
     id: String,
     /// Writable columns and their values (`id` and the owner column removed).
     data: Map<String, Value>,
+    /// The merge base the client sent (`old`), when it names a merged column.
+    old: Option<&'a Map<String, Value>>,
+}
+
+impl Checked<'_> {
+    /// A PATCH or DELETE that carries the base of a merged text column.
+    fn merges(&self) -> bool {
+        self.op != Op::Put && self.old.is_some()
+    }
 }
 
 /// Entries that run as one statement.
@@ -65,54 +97,226 @@ pub async fn apply(
     schema: &UploadSchema,
     owner: Uuid,
     transaction: &ClientTransaction,
+    limits: &Limits,
 ) -> Result<Outcome, Retryable> {
-    let checked = match check(schema, owner, &transaction.entries) {
+    let ledger = transaction.ledger_key();
+    let checked = match check(schema, owner, &transaction.entries, limits) {
         Ok(checked) => checked,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-    };
-    let groups = group(&checked);
-    match run(conn, owner, &checked, &groups).await? {
-        None => Ok(Outcome::Applied),
-        Some(rejection) if groups.len() == checked.len() => Ok(Outcome::Rejected(rejection)),
-        // A multi-row statement failed: find the entry at fault, one statement each.
-        Some(first) => {
-            let single: Vec<Group> = (0..checked.len())
-                .map(|i| Group {
-                    table: checked[i].table,
-                    op: checked[i].op,
-                    entries: vec![i],
-                })
-                .collect();
-            Ok(match run(conn, owner, &checked, &single).await? {
-                Some(rejection) => Outcome::Rejected(rejection),
-                None => {
-                    tracing::warn!(
-                        ?first,
-                        "a grouped statement failed but its entries applied one by one"
-                    );
-                    Outcome::Applied
-                }
-            })
+        Err(rejection) => {
+            // A retry of a refused transaction is answered from the ledger, not refused twice.
+            if let Some(key) = ledger
+                && let Some(result) = ledger::recorded(conn, owner, key).await?
+            {
+                return Ok(Outcome::Replayed(result));
+            }
+            return Ok(Outcome::Rejected(rejection));
         }
+    };
+    if Instant::now() > limits.commit_by {
+        return Err(Retryable::OutOfTime);
+    }
+    let merging = checked.iter().any(Checked::merges);
+    let groups = group(&checked);
+    if let [single] = groups.as_slice()
+        && !merging
+    {
+        return alone(conn, owner, &checked, single, ledger, limits).await;
+    }
+    transactional(conn, owner, &checked, ledger, limits, false).await
+}
+
+/// One statement is atomic on its own, so it runs without BEGIN/COMMIT, claiming the
+/// ledger key in the same statement: one round trip.
+async fn alone(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    group: &Group<'_>,
+    ledger: Option<LedgerKey<'_>>,
+    limits: &Limits,
+) -> Result<Outcome, Retryable> {
+    match run_group(conn, owner, checked, group, ledger).await {
+        Ok(Ran::Replay) => replayed(conn, owner, ledger).await,
+        Ok(Ran::Done(None)) => Ok(Outcome::Applied),
+        Ok(Ran::Done(Some(rejection))) => Ok(Outcome::Rejected(rejection)),
+        Err(error) => match permanent(&error) {
+            // A multi-row statement failed: find the entry at fault, one statement each.
+            Some(_) if group.entries.len() > 1 => {
+                transactional(conn, owner, checked, ledger, limits, true).await
+            }
+            Some((code, message)) => Ok(Outcome::Rejected(Rejection {
+                entry: group.entries[0],
+                code,
+                message,
+            })),
+            None => Err(error.into()),
+        },
     }
 }
 
-/// Refusals that need no database: unknown table or column, bad id, foreign owner.
+async fn replayed(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    ledger: Option<LedgerKey<'_>>,
+) -> Result<Outcome, Retryable> {
+    let recorded = match ledger {
+        Some(key) => ledger::recorded(conn, owner, key).await?.flatten(),
+        None => None,
+    };
+    Ok(Outcome::Replayed(recorded))
+}
+
+/// Runs the transaction in BEGIN … COMMIT: claims the ledger key first, merges concurrent
+/// edits, runs the groups (with `one_by_one`, one statement per entry, to name the entry a
+/// failing multi-row statement stumbled on), and commits — or rolls back and says which
+/// entry was refused.
+async fn transactional(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    ledger: Option<LedgerKey<'_>>,
+    limits: &Limits,
+    one_by_one: bool,
+) -> Result<Outcome, Retryable> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if let Some(key) = ledger
+        && !ledger::claim(&mut tx, owner, key).await?
+    {
+        drop(tx); // rolls back
+        return replayed(conn, owner, ledger).await;
+    }
+    let mut work = checked.to_vec();
+    if work.iter().any(Checked::merges) {
+        merge_all(&mut tx, owner, &mut work).await?;
+    }
+    let groups = if one_by_one {
+        (0..work.len())
+            .map(|i| Group {
+                table: work[i].table,
+                op: work[i].op,
+                entries: vec![i],
+            })
+            .collect()
+    } else {
+        group(&work)
+    };
+    for group in &groups {
+        match run_group(&mut tx, owner, &work, group, None).await {
+            Ok(Ran::Done(None) | Ran::Replay) => {}
+            Ok(Ran::Done(Some(rejection))) => return Ok(Outcome::Rejected(rejection)),
+            Err(error) => {
+                return match permanent(&error) {
+                    Some(_) if group.entries.len() > 1 => {
+                        drop(tx);
+                        Box::pin(transactional(conn, owner, checked, ledger, limits, true)).await
+                    }
+                    Some((code, message)) => Ok(Outcome::Rejected(Rejection {
+                        entry: group.entries[0],
+                        code,
+                        message,
+                    })),
+                    None => Err(error.into()),
+                };
+            }
+        }
+    }
+    if Instant::now() > limits.commit_by {
+        return Err(Retryable::OutOfTime); // dropping tx rolls back
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(Outcome::Applied),
+        Err(error) => match permanent(&error) {
+            // A deferred constraint fails at COMMIT: blame the last entry.
+            Some((code, message)) => Ok(Outcome::Rejected(Rejection {
+                entry: checked.len() - 1,
+                code,
+                message,
+            })),
+            None => Err(error.into()),
+        },
+    }
+}
+
+/// Merges every edit that carries a base (see `merge`), table by table. A DELETE whose
+/// base is older than the stored text loses to the edit made since: it is skipped.
+async fn merge_all(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    work: &mut Vec<Checked<'_>>,
+) -> Result<(), sqlx::Error> {
+    let owner_text = owner.hyphenated().to_string();
+    let tables: Vec<&Table> = {
+        let mut tables: Vec<&Table> = work
+            .iter()
+            .filter(|c| c.merges())
+            .map(|c| c.table)
+            .collect();
+        tables.dedup_by(|a, b| a.name == b.name);
+        tables
+    };
+    let mut stale_deletes = Vec::new();
+    for table in tables {
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut deletes: Vec<(usize, Edit)> = Vec::new();
+        for (index, entry) in work.iter_mut().enumerate() {
+            if entry.table.name != table.name || !entry.merges() {
+                continue;
+            }
+            let edit = Edit {
+                id: &entry.id,
+                data: &mut entry.data,
+                old: entry.old.expect("merges() checked it"),
+            };
+            if entry.op == Op::Delete {
+                deletes.push((index, edit));
+            } else {
+                edits.push(edit);
+            }
+        }
+        merge_edits(conn, table, &owner_text, owner, &mut edits).await?;
+        let mut delete_edits: Vec<Edit> = deletes
+            .iter_mut()
+            .map(|(_, e)| Edit {
+                id: e.id,
+                data: e.data,
+                old: e.old,
+            })
+            .collect();
+        let stale = edited_since(conn, table, &owner_text, &mut delete_edits).await?;
+        stale_deletes.extend(
+            deletes
+                .iter()
+                .filter(|(_, e)| stale.iter().any(|id| id == e.id))
+                .map(|(i, _)| *i),
+        );
+    }
+    // The edit wins: those deletes become no-ops (the deleting device gets the note back).
+    stale_deletes.sort_unstable();
+    for index in stale_deletes.into_iter().rev() {
+        tracing::info!(note = %work[index].id, "a delete lost to an edit made since its base");
+        work.remove(index);
+    }
+    Ok(())
+}
+
+/// Refusals that need no database: unknown table or column, bad id, foreign owner, a
+/// value Postgres cannot store (NUL) or one over `upload.max_value`.
 fn check<'a>(
     schema: &'a UploadSchema,
     owner: Uuid,
-    entries: &[Entry],
+    entries: &'a [Entry],
+    limits: &Limits,
 ) -> Result<Vec<Checked<'a>>, Rejection> {
-    entries
+    let checked = entries
         .iter()
         .enumerate()
         .map(|(index, entry)| {
             let refuse = |code: &str, message: String| Rejection { entry: index, code: code.into(), message };
             let table = schema.tables.get(&entry.table).ok_or_else(|| {
-                refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", entry.table))
+                refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", clip(&entry.table, MAX_TEXT)))
             })?;
             let id = canonical(&table.id, &entry.id)
-                .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", entry.id, table.id.sql_type)))?;
+                .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", clip(&entry.id, MAX_TEXT), table.id.sql_type)))?;
             let mut data = Map::new();
             for (column, value) in &entry.data {
                 if column == &table.owner.name {
@@ -130,12 +334,20 @@ fn check<'a>(
                 } else if table.writable_column(column).is_some() {
                     data.insert(column.clone(), value.clone());
                 } else {
-                    return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {column:?}", table.name)));
+                    return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {:?}", table.name, clip(column, MAX_TEXT))));
                 }
             }
-            Ok(Checked { table, op: entry.op, id, data })
+            let old = entry
+                .old
+                .as_ref()
+                .filter(|old| table.merged.iter().any(|c| old.contains_key(*c)));
+            Ok(Checked { table, op: entry.op, id, data, old })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Rejection>>()?;
+    match refuse_values(entries, limits.max_value) {
+        Some(rejection) => Err(rejection),
+        None => Ok(checked),
+    }
 }
 
 /// Ids are compared as Postgres prints them: uuids lowercase and hyphenated.
@@ -176,76 +388,51 @@ fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
     groups
 }
 
-/// Runs the groups in one transaction: commits and returns None, or rolls back and says
-/// which entry was refused. A single statement is atomic on its own, so it runs without
-/// BEGIN/COMMIT: one round trip instead of three.
-async fn run(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    checked: &[Checked<'_>],
-    groups: &[Group<'_>],
-) -> Result<Option<Rejection>, Retryable> {
-    if let [group] = groups {
-        return match run_group(conn, owner, checked, group).await {
-            Ok(rejection) => Ok(rejection),
-            Err(error) => match permanent(&error) {
-                Some((code, message)) => Ok(Some(Rejection {
-                    entry: group.entries[0],
-                    code,
-                    message,
-                })),
-                None => Err(error.into()),
-            },
-        };
-    }
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    for group in groups {
-        match run_group(&mut tx, owner, checked, group).await {
-            Ok(None) => {}
-            Ok(Some(rejection)) => return Ok(Some(rejection)), // dropping tx rolls back
-            Err(error) => {
-                return match permanent(&error) {
-                    Some((code, message)) => Ok(Some(Rejection {
-                        entry: group.entries[0],
-                        code,
-                        message,
-                    })),
-                    None => Err(error.into()),
-                };
-            }
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => Ok(None),
-        Err(error) => match permanent(&error) {
-            // A deferred constraint fails at COMMIT: blame the last entry.
-            Some((code, message)) => Ok(Some(Rejection {
-                entry: checked.len() - 1,
-                code,
-                message,
-            })),
-            None => Err(error.into()),
-        },
-    }
-}
-
-/// Data errors (classes 21, 22, 23, 42, and trigger exceptions P0) will fail the same way
-/// every time; everything else may pass on a retry.
+/// Data errors (classes 21, 22, 23, 54 "too large to index", and trigger exceptions P0)
+/// will fail the same way every time; everything else may pass on a retry. Class 42
+/// (undefined table or column, revoked grant) is not one: clients never write SQL, so it
+/// is the server's own state that is wrong (see `server_fault`).
 fn permanent(error: &sqlx::Error) -> Option<(String, String)> {
     let db = error.as_database_error()?;
     let code = db.code()?.into_owned();
-    let data_error = ["21", "22", "23", "42", "P0"]
+    let data_error = ["21", "22", "23", "54", "P0"]
         .iter()
         .any(|class| code.starts_with(class));
-    (data_error && !is_transient(error)).then(|| (code, db.message().to_owned()))
+    (data_error && !is_transient(error)).then(|| (code, public_message(db.message())))
 }
 
+/// An error caused by the server's own state (a dropped column, a revoked grant, a stale
+/// cached schema): the client's data is not at fault, so it must not be refused.
+pub fn server_fault(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code.starts_with("42"))
+}
+
+/// Postgres' wording of a data error, for the user: its primary message only (never the
+/// statement, detail or context), one line, capped.
+fn public_message(message: &str) -> String {
+    clip(message, 2 * MAX_TEXT)
+}
+
+/// What one statement did.
+enum Ran {
+    /// Ran; None, or the entry refused.
+    Done(Option<Rejection>),
+    /// The ledger already had this transaction: nothing ran.
+    Replay,
+}
+
+/// Runs one group as one statement; with `claim`, the statement also claims the ledger key
+/// and changes nothing when it was claimed before.
 async fn run_group(
     conn: &mut PgConnection,
     owner: Uuid,
     checked: &[Checked<'_>],
     group: &Group<'_>,
-) -> Result<Option<Rejection>, sqlx::Error> {
+    claim: Option<LedgerKey<'_>>,
+) -> Result<Ran, sqlx::Error> {
     let table = group.table;
     let owner_text = owner.hyphenated().to_string();
     let ids: Vec<&str> = group
@@ -266,11 +453,24 @@ async fn run_group(
                 .collect(),
         )
     };
-    let affected = match group.op {
+    let extra = if claim.is_some() {
+        " and exists (select 1 from claim)"
+    } else {
+        ""
+    };
+    // With a claim: `with claim as (…), data as (<statement> returning 1) select …`.
+    let claimed = |sql: String, first_param: usize| match claim {
+        Some(_) => format!(
+            "with {}, data as ({sql} returning 1) select (select count(*) from claim), (select count(*) from data)",
+            ledger::claim_cte(first_param)
+        ),
+        None => sql,
+    };
+    let (claimed_now, affected) = match group.op {
         Op::Put => {
             // One text[] per column (not one jsonb document): Postgres still coerces each
             // value from text, without parsing and walking a JSON document first.
-            let sql = put_sql(table);
+            let sql = claimed(put_sql(table, extra), table.writable.len() + 3);
             let mut query = sqlx::query(&sql).bind(&ids).bind(&owner_text);
             for column in &table.writable {
                 let values: Vec<Option<String>> = group
@@ -280,7 +480,7 @@ async fn run_group(
                     .collect();
                 query = query.bind(values);
             }
-            query.execute(&mut *conn).await?.rows_affected()
+            execute(conn, query, claim).await?
         }
         Op::Patch => {
             let columns: Vec<&str> = checked[group.entries[0]]
@@ -291,26 +491,28 @@ async fn run_group(
             if columns.is_empty() {
                 // Changes nothing, but a row the uploader may not write is still refused
                 // (the check below), like any other write there.
-                0
+                let claimed = match claim {
+                    Some(key) => ledger::claim(conn, owner, key).await?,
+                    None => true,
+                };
+                (claimed, 0)
             } else {
-                sqlx::query(&patch_sql(table, &columns))
-                    .bind(rows())
-                    .bind(&owner_text)
-                    .bind(&ids)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected()
+                let sql = claimed(patch_sql(table, &columns, extra), 4);
+                let query = sqlx::query(&sql).bind(rows()).bind(&owner_text).bind(&ids);
+                execute(conn, query, claim).await?
             }
         }
-        Op::Delete => sqlx::query(&delete_sql(table))
-            .bind(&ids)
-            .bind(&owner_text)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
+        Op::Delete => {
+            let sql = claimed(delete_sql(table, extra), 3);
+            let query = sqlx::query(&sql).bind(&ids).bind(&owner_text);
+            execute(conn, query, claim).await?
+        }
     };
+    if !claimed_now {
+        return Ok(Ran::Replay);
+    }
     if affected == ids.len() as u64 {
-        return Ok(None);
+        return Ok(Ran::Done(None));
     }
     // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the uploader's
     // to write (or moves into a notebook that is not), in which case the statement touched
@@ -339,14 +541,32 @@ async fn run_group(
             denied.extend(moves);
         }
     }
-    Ok(group.entries.iter().copied().find_map(|entry| {
+    Ok(Ran::Done(group.entries.iter().copied().find_map(|entry| {
         let (_, code) = denied.iter().find(|(id, _)| id == &checked[entry].id)?;
         Some(Rejection {
             entry,
             code: code.clone(),
             message: refusal(code, &table.name),
         })
-    }))
+    })))
+}
+
+/// Runs a statement: (claimed, rows affected). With a claim, the statement is the
+/// `with claim … select (claimed), (affected)` form.
+async fn execute<'q>(
+    conn: &mut PgConnection,
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    claim: Option<LedgerKey<'q>>,
+) -> Result<(bool, u64), sqlx::Error> {
+    match claim {
+        None => Ok((true, query.execute(conn).await?.rows_affected())),
+        Some((client, tx)) => {
+            let row = query.bind(client).bind(tx).fetch_one(conn).await?;
+            let claimed: i64 = sqlx::Row::try_get(&row, 0)?;
+            let affected: i64 = sqlx::Row::try_get(&row, 1)?;
+            Ok((claimed == 1, u64::try_from(affected).unwrap_or(0)))
+        }
+    }
 }
 
 /// A JSON value as the text Postgres parses into the column's type (what

@@ -6,48 +6,82 @@
 //! back to its owner), and only transient failures answer 503.
 
 mod apply;
+mod ledger;
+mod limits;
+mod merge;
+mod rejections;
 mod request;
 mod schema;
 mod statements;
+mod values;
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
+use tracing::Instrument;
 use uuid::Uuid;
 
-pub use apply::{Outcome, Rejection, Retryable, apply};
+pub use apply::{Limits, Outcome, Rejection, Retryable, apply, server_fault};
+pub use rejections::{KEPT_PER_USER, MAX_DATA, MAX_TEXT};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use schema::{Table, UploadSchema};
 
 use crate::app::AppState;
+use crate::app::REQUEST_TIMEOUT;
 use crate::auth::{Credential, session_from, tokens};
 use crate::http::{ApiError, Json};
 
 /// Seconds a client should wait before retrying after a transient failure.
 const RETRY_AFTER_SECS: u64 = 5;
 
-/// Upload state shared by requests: the introspected schema, read once.
+/// Upload state shared by requests: the introspected schema, read on first use and again
+/// after a server fault says it may be stale.
 #[derive(Default)]
 pub struct UploadState {
-    schema: OnceCell<UploadSchema>,
+    schema: RwLock<Option<Arc<UploadSchema>>>,
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl UploadState {
-    pub async fn schema(&self, state: &AppState) -> anyhow::Result<&UploadSchema> {
+    pub async fn schema(&self, state: &AppState) -> anyhow::Result<Arc<UploadSchema>> {
+        if let Some(schema) = self.cached() {
+            return Ok(schema);
+        }
+        let _one_loader = self.loading.lock().await;
+        if let Some(schema) = self.cached() {
+            return Ok(schema);
+        }
+        let schema = Arc::new(UploadSchema::load(&state.pool, &state.schema).await?);
+        *self.schema.write().unwrap_or_else(|p| p.into_inner()) = Some(schema.clone());
+        Ok(schema)
+    }
+
+    /// Drops the cached schema: the next upload reads it from Postgres again.
+    pub fn forget_schema(&self) {
+        *self.schema.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    fn cached(&self) -> Option<Arc<UploadSchema>> {
         self.schema
-            .get_or_try_init(|| UploadSchema::load(&state.pool, &state.schema))
-            .await
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/data", post(upload))
+    Router::new()
+        .route("/data", post(upload))
+        .route("/data/limits", get(limits::limits))
+        .route("/data/oversized", post(limits::oversized))
 }
 
 /// The user an upload is written as: from a session (cookie or bearer) or a PowerSync
@@ -118,12 +152,27 @@ pub enum TransactionResult {
     NotAttempted,
 }
 
+impl TransactionResult {
+    /// A refusal as the ledger recorded it (the JSON this type serialized to then).
+    fn recorded(result: Value) -> Self {
+        let text = |key: &str| result[key].as_str().unwrap_or_default().to_owned();
+        TransactionResult::FatalError {
+            code: text("code"),
+            message: text("message"),
+            table: text("table"),
+            id: text("id"),
+            op_id: result.get("op_id").cloned().filter(|v| !v.is_null()),
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(user = %uploader.0))]
 async fn upload(
     State(state): State<AppState>,
     uploader: Uploader,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let started = Instant::now();
     let limit = state.config.upload.max_body;
     let too_large = || ApiError::PayloadTooLarge(limit.to_string());
     let declared = request
@@ -148,6 +197,38 @@ async fn upload(
             _ => ApiError::Internal(error),
         }
     })?;
+    let limits = Limits {
+        max_value: usize::try_from(state.config.upload.max_value.as_u64()).unwrap_or(usize::MAX),
+        commit_by: started + commit_window(state.config.database.statement_timeout),
+    };
+    // The database work runs in a task of its own, to completion: if the client hangs up
+    // or the request times out, this future is dropped, but never a connection midway
+    // through a BEGIN or COMMIT.
+    let work = apply_all(state, uploader.0, schema, transactions, limits);
+    let (results, retry) = tokio::spawn(work.in_current_span())
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the upload task failed: {e}")))??;
+    Ok(respond(format, results, retry))
+}
+
+/// How long after the request started a transaction may still start or commit: a lone
+/// statement started at the end still finishes (or is cancelled by `statement_timeout`)
+/// before the request times out, so nothing commits after the client was told it did not.
+fn commit_window(statement_timeout: Duration) -> Duration {
+    REQUEST_TIMEOUT
+        .saturating_sub(statement_timeout + Duration::from_secs(1))
+        .max(Duration::from_secs(1))
+}
+
+/// Applies the transactions in order on one connection; the results, and whether the
+/// client must retry from the first one not applied.
+async fn apply_all(
+    state: AppState,
+    owner: Uuid,
+    schema: Arc<UploadSchema>,
+    transactions: Vec<ClientTransaction>,
+    limits: Limits,
+) -> Result<(Vec<TransactionResult>, bool), ApiError> {
     let mut conn = state.pool.acquire().await?;
     let mut results = Vec::with_capacity(transactions.len());
     let mut retry = false;
@@ -156,23 +237,33 @@ async fn upload(
             results.push(TransactionResult::NotAttempted);
             continue;
         }
-        let outcome = match apply(&mut conn, schema, uploader.0, transaction).await {
-            Ok(Outcome::Applied) => Ok(TransactionResult::Success),
+        let outcome = match apply(&mut conn, &schema, owner, transaction, &limits).await {
+            Ok(Outcome::Applied | Outcome::Replayed(None)) => Ok(TransactionResult::Success),
+            // Answered as the first time: a retry never records a second refusal.
+            Ok(Outcome::Replayed(Some(recorded))) => Ok(TransactionResult::recorded(recorded)),
             Ok(Outcome::Rejected(rejection)) => {
-                record_rejection(&mut conn, uploader.0, transaction, &rejection)
+                let entry = &transaction.entries[rejection.entry];
+                let refusal = rejections::Refusal {
+                    table: &entry.table,
+                    row_id: &entry.id,
+                    op: entry.op.as_str(),
+                    code: &rejection.code,
+                    message: &rejection.message,
+                    data: Some(&entry.data),
+                };
+                let result = TransactionResult::FatalError {
+                    code: rejection.code.clone(),
+                    message: rejection.message.clone(),
+                    table: rejections::clip(&entry.table, MAX_TEXT),
+                    id: rejections::clip(&entry.id, MAX_TEXT),
+                    op_id: entry.op_id.clone(),
+                };
+                record_refusal(&mut conn, owner, transaction, &refusal, &result)
                     .await
-                    .map(|()| {
-                        let entry = &transaction.entries[rejection.entry];
-                        TransactionResult::FatalError {
-                            code: rejection.code,
-                            message: rejection.message,
-                            table: entry.table.clone(),
-                            id: entry.id.clone(),
-                            op_id: entry.op_id.clone(),
-                        }
-                    })
+                    .map(|()| result)
+                    .map_err(Retryable::Database)
             }
-            Err(Retryable(error)) => Err(error),
+            Err(error) => Err(error),
         };
         let counted = match &outcome {
             Ok(TransactionResult::Success) => "applied",
@@ -187,24 +278,61 @@ async fn upload(
             .entries
             .chunk_by(|a, b| a.table == b.table && a.op == b.op)
         {
-            let (table, op) = (&run[0].table, run[0].op.as_str());
+            let (table, op) = (metric_table(&schema, &run[0].table), run[0].op.as_str());
             state
                 .metrics
                 .record_upload_ops(table, op, counted, run.len() as u64);
         }
         match outcome {
             Ok(result) => results.push(result),
-            Err(error) if crate::db::is_transient(&error) => {
-                tracing::warn!(%error, "upload hit a transient failure; the client will retry");
+            Err(Retryable::Database(e)) if !crate::db::is_transient(&e) && !server_fault(&e) => {
+                return Err(ApiError::Internal(e.into()));
+            }
+            Err(error) => {
+                if matches!(&error, Retryable::Database(e) if server_fault(e)) {
+                    // Not the client's fault: its data is kept for a retry, and the schema
+                    // is read again in case it changed under us.
+                    tracing::error!(%error, "upload failed on the server's own schema or grants; rereading the schema, the client will retry: fix the database");
+                    state.upload.forget_schema();
+                } else {
+                    tracing::warn!(%error, "upload hit a transient failure; the client will retry");
+                }
                 results.push(TransactionResult::RetryableError {
-                    message: "the database is temporarily unavailable; retry shortly".into(),
+                    message: "the server could not apply this now; retry shortly".into(),
                 });
                 retry = true;
             }
-            Err(error) => return Err(ApiError::Internal(error.into())),
         }
     }
-    Ok(respond(format, results, retry))
+    Ok((results, retry))
+}
+
+/// The metric label for a client-named table: only configured tables get their own, so
+/// clients cannot add label values (and memory) at will.
+fn metric_table<'a>(schema: &'a UploadSchema, table: &str) -> &'a str {
+    schema
+        .tables
+        .get_key_value(table)
+        .map_or("other", |(name, _)| name.as_str())
+}
+
+/// Records the refusal for its owner and, for a transaction the ledger can recognise, as
+/// that transaction's result: both or neither.
+async fn record_refusal(
+    conn: &mut sqlx::PgConnection,
+    owner: Uuid,
+    transaction: &ClientTransaction,
+    refusal: &rejections::Refusal<'_>,
+    result: &TransactionResult,
+) -> Result<(), sqlx::Error> {
+    let Some(key) = transaction.ledger_key() else {
+        return rejections::record(conn, owner, refusal).await;
+    };
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    rejections::record(&mut tx, owner, refusal).await?;
+    let result = serde_json::to_value(result).expect("results always serialize");
+    ledger::record_refusal(&mut tx, owner, key, &result).await?;
+    tx.commit().await
 }
 
 fn respond(format: Format, results: Vec<TransactionResult>, retry: bool) -> Response {
@@ -216,36 +344,11 @@ fn respond(format: Format, results: Vec<TransactionResult>, retry: bool) -> Resp
         Format::Transactions => Json(json!({ "results": results })).into_response(),
         Format::Batch if retry => {
             let body = json!({
-                "error": { "code": "unavailable", "message": "the database is temporarily unavailable; retry the whole batch" },
+                "error": { "code": "unavailable", "message": "the server could not apply this batch now; retry the whole batch" },
                 "results": results,
             });
             (StatusCode::SERVICE_UNAVAILABLE, [retry_after], Json(body)).into_response()
         }
         Format::Batch => Json(json!({ "results": results })).into_response(),
     }
-}
-
-/// Records a refused transaction for its owner, who sees it once it syncs back.
-async fn record_rejection(
-    conn: &mut sqlx::PgConnection,
-    owner: Uuid,
-    transaction: &ClientTransaction,
-    rejection: &Rejection,
-) -> Result<(), sqlx::Error> {
-    let entry = &transaction.entries[rejection.entry];
-    tracing::info!(table = %entry.table, op = entry.op.as_str(), code = %rejection.code, "upload refused");
-    sqlx::query(
-        "insert into upload_rejections (owner_id, table_name, row_id, op, code, message, data)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(owner)
-    .bind(&entry.table)
-    .bind(&entry.id)
-    .bind(entry.op.as_str())
-    .bind(&rejection.code)
-    .bind(&rejection.message)
-    .bind(Value::Object(entry.data.clone()))
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -38,17 +38,32 @@ pub struct Entry {
     pub table: String,
     pub id: String,
     pub data: Map<String, Value>,
+    /// The previous values of changed columns (`trackPrevious`): a PATCH's merge base.
+    pub old: Option<Map<String, Value>>,
 }
 
 /// Changes the client made in one local transaction: applied all-or-nothing.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClientTransaction {
     pub entries: Vec<Entry>,
+    /// The client database (the body's `client_id`) and its local transaction counter:
+    /// together they identify the transaction, so a retry is applied at most once.
+    pub client_id: Option<String>,
+    pub tx_id: Option<i64>,
+}
+
+impl ClientTransaction {
+    /// (client id, tx id) when the transaction can be recognised again.
+    pub fn ledger_key(&self) -> Option<(&str, i64)> {
+        Some((self.client_id.as_deref()?, self.tx_id?))
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Envelope {
+    /// The uploading client database (`db.getClientId()`), optional.
+    client_id: Option<String>,
     batch: Option<Vec<Value>>,
     operations: Option<Vec<Value>>,
     transactions: Option<Vec<TransactionShape>>,
@@ -72,6 +87,8 @@ struct RawEntry {
     data: Option<Value>,
     #[serde(alias = "transactionId", alias = "transaction_id")]
     tx_id: Option<Value>,
+    #[serde(alias = "previousValues", alias = "previous_values")]
+    old: Option<Value>,
 }
 
 /// Parses a request body into its format and ordered client transactions.
@@ -82,20 +99,39 @@ pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
         ),
         _ => format!("the body is not valid JSON: {e}"),
     })?;
-    match (envelope.batch, envelope.operations, envelope.transactions) {
-        (Some(entries), None, None) | (None, Some(entries), None) => {
-            Ok((Format::Batch, group_by_tx_id(parse_entries(entries)?)))
+    let client_id = match envelope.client_id {
+        Some(id) if id.is_empty() || id.len() > 200 => {
+            return Err("client_id must be 1 to 200 characters".into());
         }
+        id => id,
+    };
+    let with_client = |mut transactions: Vec<ClientTransaction>| {
+        for transaction in &mut transactions {
+            transaction.client_id.clone_from(&client_id);
+        }
+        transactions
+    };
+    match (envelope.batch, envelope.operations, envelope.transactions) {
+        (Some(entries), None, None) | (None, Some(entries), None) => Ok((
+            Format::Batch,
+            with_client(group_by_tx_id(parse_entries(entries)?)),
+        )),
         (None, None, Some(transactions)) => {
             let transactions = transactions
                 .into_iter()
                 .map(|t| {
+                    let entries = parse_entries(t.crud)?;
+                    let tx_id = entries
+                        .first()
+                        .and_then(|(tx_id, _)| tx_number(tx_id.as_ref()));
                     Ok(ClientTransaction {
-                        entries: parse_entries(t.crud)?.into_iter().map(|(_, e)| e).collect(),
+                        entries: entries.into_iter().map(|(_, e)| e).collect(),
+                        client_id: None,
+                        tx_id,
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?;
-            Ok((Format::Transactions, transactions))
+            Ok((Format::Transactions, with_client(transactions)))
         }
         (None, None, None) => {
             Err("the body must have one of \"batch\", \"operations\" or \"transactions\"".into())
@@ -114,7 +150,10 @@ fn group_by_tx_id(entries: Vec<(Option<Value>, Entry)>) -> Vec<ClientTransaction
     for (tx_id, entry) in entries {
         let continues = tx_id.is_some() && tx_id == current && !transactions.is_empty();
         if !continues {
-            transactions.push(ClientTransaction::default());
+            transactions.push(ClientTransaction {
+                tx_id: tx_number(tx_id.as_ref()),
+                ..ClientTransaction::default()
+            });
         }
         current = tx_id;
         transactions
@@ -124,6 +163,15 @@ fn group_by_tx_id(entries: Vec<(Option<Value>, Entry)>) -> Vec<ClientTransaction
             .push(entry);
     }
     transactions
+}
+
+/// A transaction id as the ledger keeps it: an integer (sent as a number or a string).
+fn tx_number(tx_id: Option<&Value>) -> Option<i64> {
+    match tx_id? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 fn parse_entries(values: Vec<Value>) -> Result<Vec<(Option<Value>, Entry)>, String> {
@@ -161,6 +209,15 @@ fn parse_entry(index: usize, value: Value) -> Result<(Option<Value>, Entry), Str
         },
         Some(_) => return Err(format!("entry {index}: data must be an object")),
     };
+    let old = match raw.old {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => Some(map),
+        Some(Value::String(text)) => match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => return Err(format!("entry {index}: old must be an object")),
+        },
+        Some(_) => return Err(format!("entry {index}: old must be an object")),
+    };
     Ok((
         raw.tx_id,
         Entry {
@@ -169,6 +226,7 @@ fn parse_entry(index: usize, value: Value) -> Result<(Option<Value>, Entry), Str
             table: raw.table,
             id,
             data,
+            old,
         },
     ))
 }

@@ -30,6 +30,8 @@ pub struct Table {
     pub stamp: Option<Column>,
     /// Who may write which row (the sync schema's rule).
     pub access: Access,
+    /// Text columns merged line by line on concurrent edits.
+    pub merged: &'static [&'static str],
     /// Columns a client may write: all but `id`, the owner and stamp columns and generated
     /// columns.
     pub writable: Vec<Column>,
@@ -107,6 +109,7 @@ impl UploadSchema {
                 })?),
                 None => None,
             };
+            refuse_key_owner(pool, name, &owner.name).await?;
             let writable = columns
                 .iter()
                 .filter(|(c, generated)| {
@@ -126,10 +129,34 @@ impl UploadSchema {
                     owner,
                     stamp,
                     access: table.access.clone(),
+                    merged: table.merged,
                     writable,
                 },
             );
         }
         Ok(Self { tables })
     }
+}
+
+/// An owner column that is (part of) the primary key would let a writer pick whose row
+/// it is by picking the key.
+async fn refuse_key_owner(pool: &PgPool, table: &str, owner: &str) -> anyhow::Result<()> {
+    let in_key: bool = sqlx::query_scalar(
+        "select exists (
+             select from pg_index i
+             join pg_class c on c.oid = i.indrelid
+             join pg_namespace n on n.oid = c.relnamespace
+             join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+             where i.indisprimary and n.nspname = 'public' and c.relname = $1 and a.attname = $2)",
+    )
+    .bind(table)
+    .bind(owner)
+    .fetch_one(pool)
+    .await?;
+    if in_key || owner == "id" {
+        anyhow::bail!(
+            "upload.tables.{table}.owner_column: {owner:?} is the primary key of public.{table}, so anyone could claim any row; name the column holding the owner's user id"
+        );
+    }
+    Ok(())
 }

@@ -86,6 +86,17 @@ fn denial_code(table: &Table, x: &str) -> String {
     }
 }
 
+/// The rows among `$1` (ids, text[]) that the uploader (`$2`) may edit.
+pub fn writable_rows(table: &Table) -> String {
+    format!(
+        "select * from {t} x where x.{id} = any($1::text[]::{ty}[]) and {may}",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        may = may_write(table, "x", Op::Patch),
+    )
+}
+
 /// `(id, code)` of the rows among `ids` (a text[] parameter) that exist and that the
 /// uploader may not apply `op` to.
 pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
@@ -157,7 +168,7 @@ fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
 /// the uploader for a new row and never changes; a row the uploader may not write is left
 /// alone. `$3…` one text[] per writable column.
-pub fn put_sql(table: &Table) -> String {
+pub fn put_sql(table: &Table, extra: &str) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
     let mut columns = vec![id.clone(), owner.clone()];
@@ -192,7 +203,7 @@ pub fn put_sql(table: &Table) -> String {
     }
     format!(
         "insert into {t} ({columns}) select {values} from unnest({arrays}) as v({aliases}) \
-         where {guard} \
+         where {guard}{extra} \
          on conflict ({id}) do update set {updates} where {may}",
         t = table.quoted,
         columns = columns.join(", "),
@@ -206,7 +217,7 @@ pub fn put_sql(table: &Table) -> String {
 }
 
 /// `$1` the rows (jsonb array), `$2` the uploader, `$3` the ids.
-pub fn patch_sql(table: &Table, columns: &[&str]) -> String {
+pub fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
     let id = quote(&table.id.name);
     let mut sets: Vec<String> = columns
         .iter()
@@ -224,7 +235,7 @@ pub fn patch_sql(table: &Table, columns: &[&str]) -> String {
         .map(|notebook| patch_moves(table, notebook));
     format!(
         "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
-         where {t}.{id} = r.{id} and {may} and {guard}",
+         where {t}.{id} = r.{id} and {may} and {guard}{extra}",
         t = table.quoted,
         sets = sets.join(", "),
         may = may_write(table, &table.quoted, Op::Patch),
@@ -232,9 +243,12 @@ pub fn patch_sql(table: &Table, columns: &[&str]) -> String {
     )
 }
 
-pub fn delete_sql(table: &Table) -> String {
+/// The uploader is named in `notebox.actor` for the statement, so the trash records who
+/// deleted a note (a trigger reads it).
+pub fn delete_sql(table: &Table, extra: &str) -> String {
     format!(
-        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {may} and {guard}",
+        "delete from {t} where {id} = any($1::text[]::{ty}[]) and {may} and {guard}{extra} \
+         and set_config('notebox.actor', $2, true) is not null",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,

@@ -12,4 +12,7 @@ mod notebooks;
 mod powersync;
 mod sharing;
 mod upload;
+mod upload_cancel;
+mod upload_limits;
+mod upload_props;
 mod web;

@@ -241,7 +241,7 @@ async fn metrics_count_requests_uploads_and_tokens(pool: PgPool) {
     for line in [
         "notebox_tokens_issued_total 1",
         "notebox_upload_ops_total{table=\"notes\",op=\"PUT\",outcome=\"applied\"} 1",
-        "notebox_upload_ops_total{table=\"nope\",op=\"PUT\",outcome=\"rejected\"} 1",
+        "notebox_upload_ops_total{table=\"other\",op=\"PUT\",outcome=\"rejected\"} 1",
         "notebox_upload_rejections_total{code=\"UNKNOWN_TABLE\"} 1",
         "notebox_http_requests_total{route=\"/api/data\",method=\"POST\",status=\"200\"} 1",
         "notebox_http_request_duration_seconds_count{route=\"/api/auth/token\"} 1",
