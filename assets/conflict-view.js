@@ -143,6 +143,7 @@ export function openConflictDialog({ note, conflicts, writable, personName, toas
     );
     merge.hidden = true;
     choices.hidden = !writable;
+    dialog.classList.remove('merging');
     showError(null);
   }
 
@@ -186,12 +187,14 @@ export function openConflictDialog({ note, conflicts, writable, personName, toas
     mergeInput.value = column === 'title' ? `${kept} / ${theirs}` : `${kept}\n\n${theirs}`;
     merge.hidden = false;
     choices.hidden = true;
+    dialog.classList.add('merging');
     mergeInput.focus();
     mergeInput.setSelectionRange(0, 0);
   });
   cancelMerge.addEventListener('click', () => {
     merge.hidden = true;
     choices.hidden = false;
+    dialog.classList.remove('merging');
     byHand.focus();
   });
   saveMerge.addEventListener('click', () => settle('merged', { text: mergeInput.value }));
