@@ -4,9 +4,9 @@
 // the dialog puts both versions side by side and settles it: keep this, keep the other,
 // keep both (the other becomes a new note beside it) or merge by hand.
 
-import { ApiError, NetworkError } from './api.js';
+import { ApiError } from './api.js';
 import { h, icon, replace } from './dom.js';
-import { editsApi } from './edits-api.js';
+import { editsApi, explain } from './edits-api.js';
 import { fullTime, parseTime, relativeTime, uuid } from './format.js';
 
 /** The mark on a note in the list while it has an edit to settle. */
@@ -220,11 +220,4 @@ function side(id, heading, meta, text, base, metaTitle = '') {
     h('p', { class: 'conflict-meta', title: metaTitle }, meta),
     h('div', { class: 'conflict-text', tabindex: '0', role: 'group', 'aria-label': 'Text' }, text ? lines : h('em', { class: 'muted' }, 'Empty')),
   );
-}
-
-/** The server's own sentence where it has one; plain words for the rest. */
-export function explain(err) {
-  if (err instanceof NetworkError) return 'You are offline: this needs the server. Try again when you are online.';
-  if (err instanceof ApiError) return err.message;
-  return String(err?.message ?? err);
 }

@@ -2,7 +2,7 @@
 // versions, and settling an edit that could not merge. Nothing here is synced: it needs the
 // server, and the result (a restored note, a new text) comes back to every device through sync.
 
-import { request } from './api.js';
+import { ApiError, NetworkError, request } from './api.js';
 
 const note = (id) => `/api/notes/${encodeURIComponent(id)}`;
 
@@ -20,3 +20,10 @@ export const editsApi = {
   resolve: (noteId, conflictId, body) =>
     request('POST', `${note(noteId)}/conflicts/${encodeURIComponent(conflictId)}/resolve`, body),
 };
+
+/** The server's own sentence where it has one; plain words for the rest. */
+export function explain(err) {
+  if (err instanceof NetworkError) return 'You are offline: this needs the server. Try again when you are online.';
+  if (err instanceof ApiError) return err.message;
+  return String(err?.message ?? err);
+}

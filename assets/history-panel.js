@@ -5,8 +5,7 @@
 
 import { ApiError } from './api.js';
 import { h, icon, replace } from './dom.js';
-import { explain } from './conflict-view.js';
-import { editsApi } from './edits-api.js';
+import { editsApi, explain } from './edits-api.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
 import { confirmDialog } from './ui.js';
 

@@ -3,8 +3,7 @@
 // forever removes it and its history. Read over the API, never synced: it needs the server.
 
 import { h, icon, replace } from './dom.js';
-import { explain } from './conflict-view.js';
-import { editsApi } from './edits-api.js';
+import { editsApi, explain } from './edits-api.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
 import { confirmDialog } from './ui.js';
 
