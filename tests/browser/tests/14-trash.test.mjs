@@ -38,7 +38,7 @@ test('a deleted note is restored from the Trash and reappears on the other devic
   const entry = trash.getByRole('listitem', { name: 'Grandma’s recipe' });
   await entry.waitFor();
   assert.match(await entry.textContent(), /Two cups of flour/);
-  assert.match(await entry.textContent(), /Deleted just now/);
+  assert.match(await entry.textContent(), /Deleted just now by you/);
   await shot(page, 'edits-trash-desktop');
   await entry.getByRole('button', { name: 'Restore “Grandma’s recipe”' }).click();
   await trash.getByText('“Grandma’s recipe” restored.').waitFor();
