@@ -157,6 +157,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
       canWrite = writable;
       if (next === scope && watch) return renderEmpty();
       scope = next;
+      // The previous notebook's notes go at once: a quick click must not open one of them.
+      replace(list);
       watchList();
     },
     markSelected(id) {
