@@ -63,7 +63,8 @@ export const api = {
   /** {id, email, display_name, is_admin}; ApiError 401 without a session. */
   me: () => request('GET', '/api/auth/me'),
   login: (email, password) => request('POST', '/api/auth/login', { email, password }),
-  signup: (email, password, display_name) =>
-    request('POST', '/api/auth/signup', { email, password, display_name }),
+  /** `extra`: e.g. {setup_token} for the first (admin) account. */
+  signup: (email, password, display_name, extra = {}) =>
+    request('POST', '/api/auth/signup', { email, password, display_name, ...extra }),
   logout: () => request('POST', '/api/auth/logout', {}),
 };

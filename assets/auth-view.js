@@ -36,6 +36,8 @@ export function renderAuth(root, options) {
   const { mode } = options;
   // An invitation words the card its own way and signs up with its token.
   const copy = { ...COPY[mode], ...options.copy?.[mode] };
+  const setupToken = new URLSearchParams(location.search).get('setup_token');
+  if (mode === 'setup' && !setupToken) return renderSetupLinkNeeded(root);
   const asksName = mode !== 'login';
   document.title = mode === 'login' ? 'Log in · notebox' : `${copy.title} · notebox`;
 
@@ -71,7 +73,13 @@ export function renderAuth(root, options) {
       const answer =
         mode === 'login'
           ? await api.login(email.input.value.trim(), password.input.value)
-          : await (options.signup ?? api.signup)(email.input.value.trim(), password.input.value, name.input.value.trim());
+          : await (options.signup ?? api.signup)(
+              email.input.value.trim(),
+              password.input.value,
+              name.input.value.trim(),
+              mode === 'setup' ? { setup_token: setupToken } : {},
+            );
+      if (mode === 'setup') forgetSetupToken();
       options.onSignedIn(answer.user);
     } catch (err) {
       setBusy(false);
@@ -120,6 +128,37 @@ export function renderAuth(root, options) {
   );
   replace(root, h('main', { class: 'auth' }, card));
   (name?.input ?? (email.input.value ? password.input : email.input)).focus();
+}
+
+/**
+ * First run without the setup link's token: the admin account can only be created by whoever
+ * started the server, so say where the link is instead of offering a form that would be refused.
+ */
+function renderSetupLinkNeeded(root) {
+  document.title = `${COPY.setup.title} · notebox`;
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'auth-title' },
+    h('div', { class: 'brand brand-large' }, logo(), h('span', {}, 'notebox')),
+    h('h1', { id: 'auth-title' }, COPY.setup.title),
+    h(
+      'p',
+      { class: 'notice', role: 'status' },
+      'This server has no admin account yet. To create it, open the one-time setup link that ',
+      h('code', {}, 'notebox serve'),
+      ' printed when it started, or run ',
+      h('code', {}, 'notebox setup-link'),
+      ' on the server for a new one.',
+    ),
+  );
+  replace(root, h('main', { class: 'auth' }, card));
+}
+
+/** The token is spent: take it out of the address bar (and so out of history and bookmarks). */
+function forgetSetupToken() {
+  const url = new URL(location.href);
+  url.searchParams.delete('setup_token');
+  history.replaceState(history.state, '', url);
 }
 
 function switchLink(mode, options, root) {

@@ -48,15 +48,20 @@ pub async fn start(max_connections: u32) -> Bench {
         listener,
         app,
         std::future::pending(),
-        Duration::ZERO,
+        notebox::http::ServeOptions::default(),
     ));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
         .unwrap();
+    // The first account needs a setup token, as `notebox setup-link` prints.
+    let setup_token = notebox::auth::setup::issue(&pool)
+        .await
+        .unwrap()
+        .expect("a fresh database");
     let signup: serde_json::Value = client
         .post(format!("{base}/api/auth/signup"))
-        .json(&serde_json::json!({"email": "bench@example.org", "password": "benchmark password"}))
+        .json(&serde_json::json!({"email": "bench@example.org", "password": "benchmark password", "setup_token": setup_token}))
         .send()
         .await
         .unwrap()

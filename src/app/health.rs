@@ -77,11 +77,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn probe_database(state: &AppState) -> Vec<Probe> {
-    if let Err(e) = sqlx::query("select 1").execute(&state.pool).await {
+    // Driver errors go to the log: this body is public and may name hosts and roles.
+    if let Err(error) = sqlx::query("select 1").execute(&state.pool).await {
+        tracing::warn!(%error, "readiness: database unreachable");
         return vec![Probe {
             name: "database",
             ok: false,
-            message: format!("unreachable ({e})"),
+            message: "unreachable: is Postgres running, and is database.url right?".into(),
         }];
     }
     let mut probes = vec![Probe {
@@ -102,11 +104,14 @@ async fn probe_database(state: &AppState) -> Vec<Probe> {
                 },
             }
         }
-        Err(e) => Probe {
-            name: "migrations",
-            ok: false,
-            message: e.to_string(),
-        },
+        Err(error) => {
+            tracing::warn!(%error, "readiness: cannot read the applied migrations");
+            Probe {
+                name: "migrations",
+                ok: false,
+                message: "cannot read the applied migrations (see the log)".into(),
+            }
+        }
     });
     probes.push(publication_probe(state).await);
     probes

@@ -3,7 +3,6 @@
 mod health;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -14,13 +13,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthState};
-use crate::config::Config;
+use crate::config::{Config, REQUEST_TIMEOUT};
 use crate::http::{self, ApiError, Metrics};
 use crate::schema::SyncSchema;
 use crate::upload::{self, UploadState};
-
-/// Longest any request may run before it is answered 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -55,6 +51,12 @@ impl AppState {
     }
 }
 
+impl axum::extract::FromRef<AppState> for http::TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        http::TrustedProxies(Arc::new(state.config.server.trusted_proxies.clone()))
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::api_routes())
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::from_fn(http::api_envelope))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request

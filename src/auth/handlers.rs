@@ -1,9 +1,8 @@
 //! `/api/auth/*` and the JWKS.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -11,35 +10,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::extract::{CurrentSession, SESSION_COOKIE};
+use super::rate_limit::client_key;
 use super::users::{self, User};
-use super::{password, sessions, tokens};
+use super::{sessions, setup, tokens};
 use crate::app::AppState;
 use crate::config::SignupPolicy;
-use crate::http::{ApiError, Json};
+use crate::http::{ApiError, ClientIp, Json};
 
 /// Longest password accepted: argon2 cost grows with input, so bound it.
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Serializes sign-ups so "the first user becomes admin" holds under concurrency.
 const SIGNUP_LOCK: i64 = 0x6e6f_7465_626f_7802;
-
-/// The caller's address, for rate limiting ("unknown" when not served over TCP, e.g. tests).
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(
-                    || "unknown".to_owned(),
-                    |ConnectInfo(addr)| addr.ip().to_string(),
-                ),
-        ))
-    }
-}
 
 #[derive(Serialize)]
 struct SetupStatus {
@@ -66,6 +47,9 @@ pub struct SignupRequest {
     /// An invitation token: sign-up works even when closed, for the invited email only.
     #[serde(default)]
     invitation: Option<String>,
+    /// Required for the first account only: the token of the setup link.
+    #[serde(default)]
+    setup_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,16 +67,27 @@ struct SessionResponse {
 }
 
 /// One attempt of `action` ("login", "signup") from `ip` on the account `email`.
-fn rate_limit(state: &AppState, action: &str, ip: &str, email: &str) -> Result<(), ApiError> {
+fn rate_limit(state: &AppState, action: &str, ip: IpAddr, email: &str) -> Result<(), ApiError> {
     let refused = |wait: std::time::Duration| ApiError::TooManyRequests {
         retry_after_secs: wait.as_secs().max(1),
     };
-    state.auth.ip_limiter.check(ip).map_err(refused)?;
+    state
+        .auth
+        .ip_limiter
+        .check(&client_key(ip))
+        .map_err(refused)?;
     state
         .auth
         .account_limiter
         .check(&format!("{action}:{}", email.to_lowercase()))
         .map_err(refused)
+}
+
+fn busy(error: super::password::Busy) -> ApiError {
+    ApiError::Unavailable {
+        reason: error.to_string(),
+        retry_after_secs: 2,
+    }
 }
 
 pub fn normalize_email(email: &str) -> Result<String, ApiError> {
@@ -131,7 +126,7 @@ pub async fn signup(
     Json(request): Json<SignupRequest>,
 ) -> Result<Response, ApiError> {
     let email = normalize_email(&request.email)?;
-    rate_limit(&state, "signup", &ip, &email)?;
+    rate_limit(&state, "signup", ip, &email)?;
     check_password(&state, &request.password)?;
     let display_name = request.display_name.unwrap_or_default().trim().to_owned();
     if display_name.chars().count() > 200 {
@@ -142,11 +137,22 @@ pub async fn signup(
     if let Some(token) = &request.invitation {
         crate::notebooks::check_signup_invitation(&state.pool, token, &email).await?;
     }
+    // An invitation opens a closed sign-up, for its email only.
     let closed = state.config.auth.signup == SignupPolicy::Closed && request.invitation.is_none();
-    if closed && users::count(&state.pool).await? > 0 {
+    let exists = users::count(&state.pool).await? > 0;
+    if closed && exists {
         return Err(signup_closed());
     }
-    let hash = password::hash(request.password).await?;
+    if !exists {
+        // Checked before the costly hash, and again under the lock below.
+        check_setup_token(&state.pool, request.setup_token.as_deref()).await?;
+    }
+    let hash = state
+        .auth
+        .hasher
+        .hash(request.password)
+        .await
+        .map_err(busy)??;
     let mut tx = state.pool.begin().await?;
     sqlx::query("select pg_advisory_xact_lock($1)")
         .bind(SIGNUP_LOCK)
@@ -155,6 +161,10 @@ pub async fn signup(
     let first = users::count(&mut *tx).await? == 0;
     if closed && !first {
         return Err(signup_closed());
+    }
+    if first {
+        check_setup_token(&mut *tx, request.setup_token.as_deref()).await?;
+        setup::finish(&mut *tx).await?;
     }
     let user = match users::create(&mut *tx, &email, &display_name, &hash, first).await {
         Ok(user) => user,
@@ -176,6 +186,26 @@ pub async fn signup(
     start_session(&state, user, StatusCode::CREATED).await
 }
 
+/// The first account needs the setup link's token: whoever reaches the port first must not
+/// become the admin.
+async fn check_setup_token(
+    db: impl sqlx::PgExecutor<'_>,
+    token: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(ApiError::Forbidden(
+            "this server has no admin yet: open the setup link printed by `notebox serve` (or run `notebox setup-link` on the server) to create the admin account".into(),
+        ));
+    };
+    if setup::is_valid(db, token).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "this setup link is not valid (mistyped, or already used): run `notebox setup-link` on the server for a fresh one".into(),
+        ))
+    }
+}
+
 fn signup_closed() -> ApiError {
     ApiError::Forbidden(
         "sign-up is closed on this server: ask an admin to create your account".into(),
@@ -189,7 +219,7 @@ pub async fn login(
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let email = request.email.trim().to_owned();
-    rate_limit(&state, "login", &ip, &email)?;
+    rate_limit(&state, "login", ip, &email)?;
     let found = if request.password.len() > MAX_PASSWORD_BYTES {
         None
     } else {
@@ -201,7 +231,12 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, state.auth.dummy_hash().await?),
     };
-    let matches = password::verify(request.password, hash).await?;
+    let matches = state
+        .auth
+        .hasher
+        .verify(request.password, hash)
+        .await
+        .map_err(busy)?;
     let Some(user) = user.filter(|_| matches) else {
         return Err(ApiError::Unauthorized("wrong email or password".into()));
     };
@@ -280,6 +315,22 @@ pub async fn token(
     session: CurrentSession,
 ) -> Result<Response, ApiError> {
     let user_id = session.user.id;
+    // The session check may come from the cache (up to auth.recheck_after old), but a token
+    // outlives that by far: issuing one asks Postgres whether the session and the account
+    // still stand, so `notebox user disable` stops new tokens at once.
+    if sessions::lookup(&state.pool, &session.token)
+        .await?
+        .is_none()
+    {
+        state
+            .auth
+            .recent_sessions
+            .remove(&sessions::hash_token(&session.token));
+        state.auth.recent_tokens.remove(&user_id);
+        return Err(ApiError::Unauthorized(
+            "your session has ended or your account is disabled: log in again".into(),
+        ));
+    }
     // A token signed for this user a moment ago, by the key that signs now, is handed out
     // again: a reconnect storm (PowerSync restarted, every client refetching) costs one
     // RSA signature per user, and a rotation still takes effect at once.

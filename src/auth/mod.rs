@@ -4,9 +4,10 @@ mod extract;
 mod handlers;
 pub mod keys;
 pub mod password;
-mod rate_limit;
+pub mod rate_limit;
 mod recent;
 pub mod sessions;
+pub mod setup;
 pub mod tokens;
 pub mod users;
 
@@ -37,8 +38,11 @@ const TOKEN_REUSE_MAX: Duration = Duration::from_secs(60);
 /// The auth part of the app state.
 pub struct AuthState {
     pub keys: KeyRing,
-    pub ip_limiter: RateLimiter,
-    pub account_limiter: RateLimiter,
+    /// Attempts per client address (IPv6 per /64, see `rate_limit::client_key`).
+    pub ip_limiter: RateLimiter<std::net::IpAddr>,
+    pub account_limiter: RateLimiter<String>,
+    /// argon2 with bounded concurrency.
+    pub hasher: password::Hasher,
     /// Sessions (by token hash) checked a moment ago, with their expiry.
     pub recent_sessions: Recent<Vec<u8>, (users::User, chrono::DateTime<chrono::Utc>)>,
     /// Users whose account was found active a moment ago (PowerSync-token uploads).
@@ -56,6 +60,7 @@ impl AuthState {
             keys: KeyRing::default(),
             ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
             account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
+            hasher: password::Hasher::default(),
             recent_sessions: Recent::new(recheck_after),
             recent_active_users: Recent::new(recheck_after),
             recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX)),

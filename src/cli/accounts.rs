@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use super::{KeysCommand, UserCommand};
-use crate::auth::{keys, password, tokens, users};
+use crate::auth::{keys, password, setup, tokens, users};
 use crate::config::Config;
 use crate::db;
 
@@ -117,6 +117,8 @@ pub(super) async fn user(config: Config, command: UserCommand) -> anyhow::Result
                 }
                 Err(e) => return Err(db::explain(&e, config.database.url.expose()).into()),
             }
+            // A scripted install's first account: the setup links have nothing left to do.
+            setup::finish(&pool).await?;
             if generated {
                 println!("password: {password}");
             }
@@ -181,5 +183,19 @@ pub(super) async fn token(config: Config, email: &str) -> anyhow::Result<ExitCod
         user.id,
         when(Some(issued.expires_at))
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn setup_link(config: Config) -> anyhow::Result<ExitCode> {
+    let pool = db::connect(&config.database).await?;
+    let Some(token) = setup::issue(&pool)
+        .await
+        .context("could not store a setup token: run `notebox migrate` first")?
+    else {
+        bail!(
+            "an account already exists, so there is no first run to set up: log in, or add accounts with `notebox user add`"
+        );
+    };
+    println!("{}", setup::link(&config.server.public_url, &token));
     Ok(ExitCode::SUCCESS)
 }

@@ -47,11 +47,14 @@ pub enum Command {
         #[arg(long)]
         status: bool,
     },
-    /// Check that Postgres and the PowerSync service are ready; exits 1 if anything is wrong.
+    /// Check that Postgres and the PowerSync service are ready; exits 1 on a FAIL line (or any warning with --strict).
     Check {
         /// Only check Postgres (e.g. before PowerSync is started).
         #[arg(long)]
         postgres_only: bool,
+        /// Fail on warnings too (by default only FAIL lines fail the command).
+        #[arg(long)]
+        strict: bool,
     },
     /// Render the PowerSync service config (powersync.yaml, sync config inline) from this config.
     PowersyncConfig {
@@ -70,6 +73,9 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print a one-time link that creates the first (admin) account in the web UI
+    /// (only while no account exists; each run prints a new link, all valid until one is used).
+    SetupLink,
     /// Print a PowerSync token for a user (for debugging with curl or the PowerSync diagnostics app).
     Token {
         /// The user's email.
@@ -169,7 +175,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match command {
             Command::Serve => serve(config).await,
             Command::Migrate { status } => migrate(config, status).await,
-            Command::Check { postgres_only } => check(config, postgres_only).await,
+            Command::Check {
+                postgres_only,
+                strict,
+            } => check(config, postgres_only, strict).await,
             Command::Healthcheck => healthcheck(config).await,
             Command::PowersyncConfig { .. } => unreachable!("handled above"),
             Command::Keys(command) => accounts::keys(config, command).await,
@@ -178,6 +187,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Command::User(command) => accounts::user(config, command).await,
             Command::Token { user } => accounts::token(config, &user).await,
+            Command::SetupLink => accounts::setup_link(config).await,
             Command::Config(_) => unreachable!("handled above"),
         }
     })
@@ -209,6 +219,18 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     {
         tracing::info!(%kid, "created the first token signing key");
     }
+    match crate::auth::setup::issue(&pool).await {
+        Ok(Some(token)) => {
+            let link = crate::auth::setup::link(&config.server.public_url, &token);
+            println!(
+                "\nNo account exists yet. Create the admin account by opening this one-time link:\n\n    {link}\n\n(`notebox setup-link` prints another.)\n"
+            );
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%error, "could not create a setup link; run `notebox setup-link`")
+        }
+    }
     crate::notes::apply_settings(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
@@ -225,7 +247,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
             )
         })?;
     let address = listener.local_addr()?;
-    let grace = config.server.shutdown_timeout;
+    let options = http::ServeOptions::from(&config.server);
     tracing::info!(
         listen = %address,
         public_url = %config.server.public_url,
@@ -235,8 +257,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         config.server.public_url
     );
     let router = app::router(state);
-    http::serve(listener, router, http::shutdown_signal(), grace).await?;
-    pool.close().await;
+    http::serve(listener, router, http::shutdown_signal(), options).await?;
+    // Connections still checked out belong to requests that were just dropped: don't wait.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pool.close()).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -272,7 +295,7 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-async fn check(config: Config, postgres_only: bool) -> anyhow::Result<ExitCode> {
+async fn check(config: Config, postgres_only: bool, strict: bool) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
     let mut checks = db::preflight(&pool, &config)
         .await
@@ -283,8 +306,18 @@ async fn check(config: Config, postgres_only: bool) -> anyhow::Result<ExitCode> 
     for check in &checks {
         println!("{check}");
     }
-    let failures = checks.iter().filter(|c| c.severity != Severity::Ok).count();
-    if failures == 0 {
+    let failures = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Fail || (strict && c.severity != Severity::Ok))
+        .count();
+    let warnings = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Warn)
+        .count();
+    if failures == 0 && warnings > 0 {
+        println!("{warnings} warning(s): notebox can run; see above (`--strict` fails on them).");
+        Ok(ExitCode::SUCCESS)
+    } else if failures == 0 {
         if postgres_only {
             println!("Postgres is ready for PowerSync.");
         } else {

@@ -47,6 +47,18 @@ pub struct ServerConfig {
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
     pub metrics_token: Option<Secret>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` are believed (CIDR ranges or addresses).
+    #[serde(deserialize_with = "proxies::deserialize")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A connection must send a request's headers within this (also how long an idle
+    /// keep-alive connection stays open waiting for the next request).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A connection with no traffic either way for this long is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Open connections at most; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -56,7 +68,36 @@ impl Default for ServerConfig {
             public_url: Url::parse("http://localhost:8080").expect("valid default URL"),
             shutdown_timeout: Duration::from_secs(10),
             metrics_token: None,
+            trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
         }
+    }
+}
+
+mod proxies {
+    use std::net::IpAddr;
+
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer};
+
+    /// `"10.0.0.0/8"` or a single address, `"192.0.2.1"`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        serde::de::Error::custom(format!(
+                            "{entry:?} is neither an IP address nor a CIDR range like \"10.0.0.0/8\""
+                        ))
+                    })
+            })
+            .collect()
     }
 }
 
@@ -366,14 +407,43 @@ impl Config {
         if self.upload.ledger_retention < Duration::from_secs(86_400) {
             problems.push("upload.ledger_retention must be at least 1d: a device offline longer could have a retried upload applied twice".into());
         }
+        if self.server.header_read_timeout.is_zero() {
+            problems.push("server.header_read_timeout must be longer than 0s, e.g. \"10s\"".into());
+        }
+        if self.server.idle_timeout < REQUEST_TIMEOUT {
+            problems.push(format!(
+                "server.idle_timeout must be at least {} (a request may take that long without traffic), e.g. \"60s\"",
+                humantime::format_duration(REQUEST_TIMEOUT)
+            ));
+        }
+        if self.server.max_connections == 0 {
+            problems.push("server.max_connections must be at least 1".into());
+        }
+        for (key, secret) in [
+            (
+                "powersync.replication_password",
+                &self.powersync.replication_password,
+            ),
+            (
+                "powersync.storage_password",
+                &self.powersync.storage_password,
+            ),
+            ("powersync.api_token", &self.powersync.api_token),
+        ] {
+            if secret.as_ref().is_some_and(|s| is_placeholder(s.expose())) {
+                problems.push(format!(
+                    "{key} is empty or a placeholder (like \"change-me\"): set a real secret, e.g. from `openssl rand -hex 24`, or leave it unset"
+                ));
+            }
+        }
         if self.upload.max_body.as_u64() < 1024 {
             problems.push("upload.max_body must be at least 1KiB".into());
         }
         let statement_timeout = self.database.statement_timeout;
-        if statement_timeout.is_zero() || statement_timeout >= crate::app::REQUEST_TIMEOUT {
+        if statement_timeout.is_zero() || statement_timeout >= REQUEST_TIMEOUT {
             problems.push(format!(
                 "database.statement_timeout must be between 1ms and the {}s request timeout, e.g. \"20s\"",
-                crate::app::REQUEST_TIMEOUT.as_secs()
+                REQUEST_TIMEOUT.as_secs()
             ));
         }
         if self.upload.max_value.as_u64() == 0 || self.upload.max_value > self.upload.max_body {
@@ -393,6 +463,22 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         toml::to_string_pretty(self).expect("the config always serializes")
     }
+}
+
+/// The longest a request may run before it is answered 408. A request can be that long
+/// without traffic, so `server.idle_timeout` may not be shorter.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Values that only say "put a secret here": an install that kept them is open to anyone
+/// who read the example.
+fn is_placeholder(secret: &str) -> bool {
+    let normalized: String = secret
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(normalized.as_str(), "" | "changeme" | "password")
 }
 
 /// `NOTEBOX_DATABASE__URL_FILE` → `database.url`.

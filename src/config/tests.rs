@@ -311,3 +311,68 @@ fn invitation_ttl_defaults_to_a_week_and_must_be_positive() {
         Ok(())
     });
 }
+
+#[test]
+fn placeholder_secrets_are_refused_naming_the_key() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        for (var, value, key) in [
+            (
+                "NOTEBOX_POWERSYNC__REPLICATION_PASSWORD",
+                "change-me",
+                "powersync.replication_password",
+            ),
+            (
+                "NOTEBOX_POWERSYNC__STORAGE_PASSWORD",
+                "",
+                "powersync.storage_password",
+            ),
+            (
+                "NOTEBOX_POWERSYNC__API_TOKEN",
+                "PASSWORD",
+                "powersync.api_token",
+            ),
+            (
+                "NOTEBOX_POWERSYNC__API_TOKEN",
+                "ChangeMe",
+                "powersync.api_token",
+            ),
+        ] {
+            jail.set_env(var, value);
+            let error = error_text(jail, None);
+            assert!(
+                error.contains(key) && error.contains("placeholder"),
+                "{error}"
+            );
+            jail.set_env(var, "9f8e7d6c5b4a39281706f5e4d3c2b1a0");
+        }
+        assert!(load(jail, None).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn trusted_proxies_take_ranges_and_addresses_and_refuse_garbage() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env(
+            "NOTEBOX_SERVER__TRUSTED_PROXIES",
+            r#"["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"]"#,
+        );
+        let config = load(jail, None).unwrap();
+        let nets: Vec<String> = config
+            .server
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+        jail.set_env("NOTEBOX_SERVER__TRUSTED_PROXIES", r#"["my-proxy"]"#);
+        let error = error_text(jail, None);
+        assert!(
+            error.contains("server.trusted_proxies") && error.contains("my-proxy"),
+            "{error}"
+        );
+        Ok(())
+    });
+}

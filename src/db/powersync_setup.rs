@@ -8,7 +8,7 @@
 use std::fmt;
 
 use sqlx::postgres::PgConnection;
-use sqlx::{Connection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 use super::DbError;
 use crate::config::{Config, PowerSyncConfig, Secret};
@@ -183,6 +183,19 @@ async fn format_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<Stri
         .await
 }
 
+/// Runs a statement that carries a password on a connection of its own whose statement
+/// logging is off: sqlx logs every statement's text (at DEBUG, slow ones at WARN).
+async fn execute_unlogged(pool: &PgPool, sql: &str) -> Result<(), sqlx::Error> {
+    let options = (*pool.connect_options())
+        .clone()
+        .log_statements(log::LevelFilter::Off)
+        .log_slow_statements(log::LevelFilter::Off, std::time::Duration::MAX);
+    let mut conn = PgConnection::connect_with(&options).await?;
+    let result = sqlx::query(sql).execute(&mut conn).await;
+    let _ = conn.close().await;
+    result.map(drop)
+}
+
 /// The statement to show an admin: the password never appears in output.
 /// The last argument (the password) is never formatted in, whatever quotes it holds.
 async fn display_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<String, sqlx::Error> {
@@ -220,9 +233,7 @@ async fn replication_role(
         (None, Some(password)) => {
             let args = [role, password.expose()];
             if privileges.superuser {
-                sqlx::query(&format_sql(pool, create, &args).await?)
-                    .execute(pool)
-                    .await?;
+                execute_unlogged(pool, &format_sql(pool, create, &args).await?).await?;
                 steps.push(SetupStep::Changed(format!(
                     "created replication role {role:?}"
                 )));
@@ -337,9 +348,7 @@ async fn ensure_password(
     let args = [role, password.expose()];
     let template = "alter role %I with password %L";
     if may_alter {
-        sqlx::query(&format_sql(pool, template, &args).await?)
-            .execute(pool)
-            .await?;
+        execute_unlogged(pool, &format_sql(pool, template, &args).await?).await?;
         Ok(SetupStep::Changed(format!(
             "set the configured password for role {role:?}"
         )))
@@ -384,9 +393,8 @@ async fn storage(
     let create_user = "create role %I with login password %L";
     if !user_exists {
         if privileges.superuser || privileges.create_role {
-            sqlx::query(&format_sql(pool, create_user, &[user, password.expose()]).await?)
-                .execute(pool)
-                .await?;
+            let sql = format_sql(pool, create_user, &[user, password.expose()]).await?;
+            execute_unlogged(pool, &sql).await?;
             steps.push(SetupStep::Changed(format!("created storage role {user:?}")));
         } else {
             steps.push(SetupStep::Skipped {

@@ -35,8 +35,8 @@ pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use schema::{Table, UploadSchema};
 
 use crate::app::AppState;
-use crate::app::REQUEST_TIMEOUT;
 use crate::auth::{Credential, session_from, tokens};
+use crate::config::REQUEST_TIMEOUT;
 use crate::http::{ApiError, Json};
 
 /// Seconds a client should wait before retrying after a transient failure.

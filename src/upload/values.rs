@@ -72,6 +72,7 @@ mod tests {
             table: "notes".into(),
             id: "a".into(),
             data,
+            old: None,
         }
     }
 

@@ -5,7 +5,9 @@
 #   tests/browser/run.sh --serve    # start everything, print the URL, wait for Ctrl-C
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script installs what it
-# needs (npm packages, Debian's chromium), builds target/debug/notebox if needed, creates a
+# needs (npm packages, Debian's chromium), builds the release-like notebox (profile
+# ci-release: no debug assertions, so the web UI is embedded in the binary exactly as in a
+# release; no LTO, so it builds in minutes) into target/ci-release/notebox, creates a
 # fresh database, starts the PowerSync test double (sync-double.mjs) and `notebox serve` on
 # free 127.0.0.1 ports, runs tests/*.test.mjs with node's test runner, and stops everything
 # on exit, failure included. Its last lines are node's TAP summary ("# pass N", "# fail N");
@@ -77,8 +79,11 @@ if [ -z "$chromium" ]; then
 fi
 command -v psql >/dev/null || setup_failed "psql is missing (apt-get install postgresql-client)"
 
-say "browser tests: cargo build --bin notebox"
-(cd "$root" && cargo build --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+# The assets the tests load must be the ones embedded in the binary: debug builds read
+# assets/ from disk, so they would hide an asset missing from the embed.
+say "browser tests: cargo build --profile ci-release --bin notebox"
+(cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+notebox_bin="$root/target/ci-release/notebox"
 
 database="notebox_browser_$(date +%s)_$$"
 psql "$DATABASE_URL" -qXc "create database \"$database\"" >"$work/psql.log" 2>&1 || setup_failed "could not create a database"
@@ -97,23 +102,30 @@ pids+=($!)
 # as config (and an unknown key stops notebox).
 unset_notebox=()
 for name in $(compgen -e | grep '^NOTEBOX_'); do unset_notebox+=(-u "$name"); done
-env "${unset_notebox[@]}" \
-NOTEBOX_DATABASE__URL="$app_database_url" \
-NOTEBOX_SERVER__BIND="127.0.0.1:$port" \
-NOTEBOX_SERVER__PUBLIC_URL="$notebox_url" \
-NOTEBOX_POWERSYNC__URL="$sync_url" \
-NOTEBOX_POWERSYNC__INTERNAL_URL="$sync_url" \
-NOTEBOX_POWERSYNC__STORAGE_DATABASE="" \
-NOTEBOX_AUTH__SIGNUP=open \
-NOTEBOX_LOG__LEVEL="${NOTEBOX_LOG__LEVEL:-warn}" \
-    "$root/target/debug/notebox" serve >"$work/notebox.log" 2>&1 &
+notebox_env=(
+    env "${unset_notebox[@]}"
+    NOTEBOX_DATABASE__URL="$app_database_url"
+    NOTEBOX_SERVER__BIND="127.0.0.1:$port"
+    NOTEBOX_SERVER__PUBLIC_URL="$notebox_url"
+    NOTEBOX_POWERSYNC__URL="$sync_url"
+    NOTEBOX_POWERSYNC__INTERNAL_URL="$sync_url"
+    NOTEBOX_POWERSYNC__STORAGE_DATABASE=""
+    NOTEBOX_AUTH__SIGNUP=open
+    NOTEBOX_LOG__LEVEL="${NOTEBOX_LOG__LEVEL:-warn}"
+)
+"${notebox_env[@]}" "$notebox_bin" serve >"$work/notebox.log" 2>&1 &
 pids+=($!)
 
 notebox_pid=$!
 wait_for "$sync_url/probes/liveness" 30 || setup_failed "the sync double did not start"
 wait_for "$notebox_url/healthz" 90 "$notebox_pid" || setup_failed "notebox did not start"
 
+# The first-run test creates the admin through the one-time link, as a person would.
+setup_link=$("${notebox_env[@]}" "$notebox_bin" setup-link 2>"$work/setup-link.log") \
+    || setup_failed "notebox setup-link failed"
+
 export NOTEBOX_URL="$notebox_url" SYNC_DOUBLE_URL="$sync_url" TEST_DATABASE_URL="$app_database_url" CHROMIUM="$chromium"
+export SETUP_LINK="$setup_link"
 export ARTIFACTS="$root/test-artifacts"
 mkdir -p "$ARTIFACTS"
 

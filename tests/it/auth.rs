@@ -11,7 +11,8 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{
-    ORIGIN, app, config_for, get, get_as, json_request, node, post_json, send, serve, signup,
+    ORIGIN, SETUP_TOKEN, app, config_for, get, get_as, json_request, node, post_json, send, serve,
+    signup,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -47,7 +48,7 @@ async fn first_signup_is_admin_then_signup_is_closed(pool: PgPool) {
     let response = post_json(
         &app,
         "/api/auth/signup",
-        json!({"email": "Ada@Example.org", "password": PASSWORD, "display_name": "Ada"}),
+        json!({"email": "Ada@Example.org", "password": PASSWORD, "display_name": "Ada", "setup_token": SETUP_TOKEN}),
         None,
     )
     .await;
@@ -321,20 +322,26 @@ async fn login_is_rate_limited_per_account(pool: PgPool) {
 async fn login_is_rate_limited_per_ip(pool: PgPool) {
     let base = serve(app(config_for(&pool), pool)).await;
     let client = reqwest::Client::new();
-    let mut statuses = Vec::new();
-    for i in 0..21 {
-        let response = client
+    // All at once: the limit is taken before the (slow) hash, so no refill sneaks in.
+    let statuses: Vec<u16> = futures_util::future::join_all((0..21).map(|i| {
+        client
             .post(format!("{base}/api/auth/login"))
             .json(&json!({"email": format!("user{i}@example.org"), "password": PASSWORD}))
             .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
-    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
+    }))
+    .await
+    .into_iter()
+    .map(|response| response.unwrap().status().as_u16())
+    .collect();
+    // 503: the hashing queue was full (a slow machine); still not let in, still not limited.
+    let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(
-        statuses[20], 429,
-        "the 21st attempt from one address in a burst is refused"
+        limited, 1,
+        "the 21st attempt from one address in a burst is refused: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
     );
 }
 
@@ -346,7 +353,7 @@ async fn https_public_url_marks_the_cookie_secure(pool: PgPool) {
     let response = post_json(
         &app,
         "/api/auth/signup",
-        json!({"email": "a@example.org", "password": PASSWORD}),
+        json!({"email": "a@example.org", "password": PASSWORD, "setup_token": SETUP_TOKEN}),
         None,
     )
     .await;
@@ -401,7 +408,9 @@ async fn token_verifies_with_jose_as_powersync_would(pool: PgPool) {
     let client = reqwest::Client::new();
     let login = client
         .post(format!("{base}/api/auth/signup"))
-        .json(&json!({"email": "ada@example.org", "password": PASSWORD}))
+        .json(
+            &json!({"email": "ada@example.org", "password": PASSWORD, "setup_token": SETUP_TOKEN}),
+        )
         .send()
         .await
         .unwrap();
@@ -593,14 +602,10 @@ async fn rotation_retires_old_key_after_its_last_token_expires(pool: PgPool) {
         (*retire_at - expected).num_milliseconds().abs() <= 1,
         "{retire_at} vs {expected}"
     );
-    assert!(
-        grace >= Duration::from_secs(300),
-        "grace covers PowerSync's 5-minute JWKS refresh"
-    );
 }
 
 #[sqlx::test]
-async fn verify_refuses_foreign_expired_and_tampered_tokens(pool: PgPool) {
+async fn verify_refuses_foreign_and_tampered_tokens(pool: PgPool) {
     let config = config_for(&pool);
     let user: uuid::Uuid = sqlx::query_scalar(
         "insert into users (email, password_hash) values ('a@example.org', 'x') returning id",
@@ -654,17 +659,6 @@ async fn verify_refuses_foreign_expired_and_tampered_tokens(pool: PgPool) {
             .await
             .is_err(),
         "unknown kid"
-    );
-
-    let mut short = config.clone();
-    short.powersync.token_ttl = Duration::from_secs(1);
-    let expiring = tokens::issue(&ring, &pool, &short, user).await.unwrap();
-    sqlx::query("select 1").execute(&pool).await.unwrap();
-    // 1 s lifetime + 60 s leeway: still valid now, and the claim math is what PowerSync checks.
-    assert!(
-        tokens::verify(&ring, &pool, &config, &expiring.token)
-            .await
-            .is_ok()
     );
 }
 
@@ -865,6 +859,7 @@ async fn recently_checked_sessions_and_their_revocation(pool: PgPool) {
 async fn token_reuse_follows_the_signing_key(pool: PgPool) {
     let state = notebox::app::AppState::new(config_for(&pool), pool.clone());
     let app = notebox::app::router(state.clone());
+    crate::helpers::allow_first_signup(&pool).await;
     let (_, session) = signup(&app, "ada@example.org").await;
     let kid = |token: &serde_json::Value| {
         jsonwebtoken::decode_header(token["token"].as_str().unwrap())

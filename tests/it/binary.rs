@@ -226,3 +226,144 @@ fn config_commands() {
         "{stderr}"
     );
 }
+
+/// sqlx logs statement text (DEBUG, slow ones WARN), and CREATE/ALTER ROLE carries the
+/// password: none of it may reach the output, even at trace level.
+#[sqlx::test(migrations = false)]
+async fn no_password_reaches_the_log_even_at_trace(pool: PgPool) {
+    let mut config = config_for(&pool);
+    let first = crate::helpers::unique("replpw");
+    config.powersync.replication_password = Some(notebox::config::Secret::new(&first));
+    let storage = crate::helpers::unique("storepw");
+    config.powersync.storage_password = Some(notebox::config::Secret::new(&storage));
+    let run = |config: &notebox::config::Config| {
+        let output = notebox(config)
+            .args(["migrate"])
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let created = run(&config);
+    assert!(created.contains("sqlx::query"), "trace logging was on");
+    // A second run with a new password alters the role.
+    let second = crate::helpers::unique("replpw");
+    config.powersync.replication_password = Some(notebox::config::Secret::new(&second));
+    let altered = run(&config);
+    assert!(altered.contains("set the configured password"), "{altered}");
+    for (output, secret) in [
+        (&created, &first),
+        (&created, &storage),
+        (&altered, &second),
+    ] {
+        assert!(
+            !output.contains(secret.as_str()),
+            "a password reached the log"
+        );
+    }
+    drop_powersync_objects(&pool, &config).await;
+}
+
+/// SIGTERM with a request still in flight: it gets `shutdown_timeout`, then the connection
+/// is dropped and the process exits. Also: a fresh install prints its setup link.
+#[sqlx::test(migrations = false)]
+async fn shutdown_drops_held_connections_after_the_grace(pool: PgPool) {
+    use std::io::{BufRead, Read, Write};
+    let config = config_for(&pool);
+    let port = free_port();
+    let mut child = notebox(&config)
+        .args(["serve"])
+        .env("NOTEBOX_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("NOTEBOX_SERVER__PUBLIC_URL", "https://notes.example.org")
+        .env("NOTEBOX_SERVER__SHUTDOWN_TIMEOUT", "1s")
+        .env("NOTEBOX_LOG__LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_health(port, &mut child).await;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let banner: Vec<String> = (&mut stdout).lines().take(4).map(Result::unwrap).collect();
+    assert!(
+        banner.iter().any(|l| l
+            .trim()
+            .starts_with("https://notes.example.org/?setup_token=")),
+        "{banner:?}"
+    );
+
+    // A request whose body never completes: in flight until the server gives up on it.
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    held.write_all(
+        b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"email\":",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let term = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            term.elapsed() < Duration::from_secs(6),
+            "notebox still runs {:?} after SIGTERM with a 1s shutdown_timeout",
+            term.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    held.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut rest = Vec::new();
+    let closed = held.read_to_end(&mut rest);
+    assert!(closed.is_ok(), "the held connection was closed: {closed:?}");
+    drop_powersync_objects(&pool, &config).await;
+}
+
+/// `check`: WARN lines (PowerSync not running here) do not fail it; `--strict` does.
+#[sqlx::test(migrations = false)]
+async fn check_passes_with_warnings_unless_strict(pool: PgPool) {
+    let config = config_for(&pool);
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let run = |args: &[&str]| {
+        notebox(&config)
+            .args(args)
+            .env("NOTEBOX_POWERSYNC__INTERNAL_URL", &nowhere)
+            .env(
+                "NOTEBOX_POWERSYNC__JWKS_URL",
+                format!("{nowhere}/.well-known/jwks.json"),
+            )
+            .env("NOTEBOX_LOG__LEVEL", "off")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    let output = run(&["check"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("WARN") && !stdout.contains("FAIL"),
+        "{stdout}"
+    );
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = run(&["check", "--strict"]);
+    assert!(!output.status.success());
+    drop_powersync_objects(&pool, &config).await;
+}

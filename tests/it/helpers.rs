@@ -68,8 +68,38 @@ pub async fn drop_powersync_objects(pool: &PgPool, config: &Config) {
     }
 }
 
+/// The setup token `app` accepts for the first account (`signup` sends it).
+pub const SETUP_TOKEN: &str = "test-setup-token";
+
+/// The router, with `SETUP_TOKEN` stored as a setup token before every sign-up while no
+/// account exists, so tests can create the first account as `notebox setup-link` lets a
+/// person do. (Tests of first-run itself use `notebox::app::router` directly.)
+/// Stores `SETUP_TOKEN` as a setup token while no account exists (errors ignored: a test
+/// without migrations has no table for it and signs nobody up).
+pub async fn allow_first_signup(pool: &PgPool) {
+    let _ = sqlx::query(
+        "insert into setup_tokens (token_hash) select sha256($1::bytea)
+         where not exists (select 1 from users) on conflict do nothing",
+    )
+    .bind(SETUP_TOKEN.as_bytes())
+    .execute(pool)
+    .await;
+}
+
 pub fn app(config: Config, pool: PgPool) -> Router {
-    router(AppState::new(config, pool))
+    let seed_pool = pool.clone();
+    let seed = axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let pool = seed_pool.clone();
+            async move {
+                if request.uri().path() == "/api/auth/signup" {
+                    allow_first_signup(&pool).await;
+                }
+                next.run(request).await
+            }
+        },
+    );
+    router(AppState::new(config, pool)).layer(seed)
 }
 
 pub struct TestResponse {
@@ -231,7 +261,7 @@ pub async fn signup(app: &Router, email: &str) -> (String, String) {
     let response = post_json(
         app,
         "/api/auth/signup",
-        serde_json::json!({"email": email, "password": "correct horse battery"}),
+        serde_json::json!({"email": email, "password": "correct horse battery", "setup_token": SETUP_TOKEN}),
         None,
     )
     .await;

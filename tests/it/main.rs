@@ -2,8 +2,11 @@
 //! driven in-process, and the real binary.
 
 mod auth;
+mod auth_limits;
+mod auth_setup;
 mod binary;
 mod db_setup;
+mod edge;
 mod health;
 mod helpers;
 mod invitations;

@@ -156,11 +156,6 @@ async fn service_config_carries_every_required_field_and_no_secret() {
         service["sync_config"]["content"].as_str().unwrap(),
         powersync::sync_config(&config)
     );
-    assert_eq!(
-        notebox::db::PUBLICATION,
-        "powersync",
-        "the only publication name PowerSync reads"
-    );
     // Without an API token there is no `!env PS_API_TOKEN` (an unset variable stops PowerSync).
     config.powersync.api_token = None;
     assert!(!powersync::service_config(&config).contains("!env PS_API_TOKEN"));
