@@ -5,6 +5,7 @@ import { renderAuth } from './auth-view.js';
 import { h, replace } from './dom.js';
 import { acceptInvitation, invitationAuth, invitationToken, takeJoined } from './invitation.js';
 import { startNotes } from './notes-view.js';
+import { decorateAuth, loadSingleSignOn } from './oidc.js';
 
 const root = document.getElementById('app');
 // Who was signed in on this browser, so the notes open even when the server is unreachable.
@@ -41,11 +42,11 @@ async function boot() {
 /** The first-run, login or sign-up screen. */
 async function showAuth(options = {}) {
   document.title = 'notebox';
-  let setup;
+  let setup, sso;
   let invited = {};
   const token = invitationToken();
   try {
-    setup = await api.setup();
+    [setup, sso] = await Promise.all([api.setup(), loadSingleSignOn()]);
     if (token) invited = await invitationAuth(token);
   } catch (error) {
     return showUnreachable(error);
@@ -56,6 +57,7 @@ async function showAuth(options = {}) {
     notice: options.notice,
     email: options.email,
     ...invited,
+    decorate: (card, parts) => decorateAuth(sso, card, parts),
     onSignedIn: async (user) => {
       remember(user);
       // Logging in (not signing up) with an invitation at hand: accept it now.

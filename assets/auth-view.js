@@ -30,7 +30,8 @@ const MIN_PASSWORD = 10;
  * @param {HTMLElement} root
  * @param {{mode: 'setup'|'login'|'signup', signupOpen: boolean, notice?: string,
  *          email?: string, onSignedIn: (user) => void, copy?: object,
- *          signup?: (email, password, name) => Promise}} options
+ *          signup?: (email, password, name) => Promise,
+ *          decorate?: (card: HTMLElement, parts: {mode, form}) => void}} options
  */
 export function renderAuth(root, options) {
   const { mode } = options;
@@ -127,6 +128,7 @@ export function renderAuth(root, options) {
     switcher,
   );
   replace(root, h('main', { class: 'auth' }, card));
+  options.decorate?.(card, { mode, form });
   (name?.input ?? (email.input.value ? password.input : email.input)).focus();
 }
 

@@ -4,6 +4,9 @@
 //! (a) 100-op PUT transactions, one client      (b) mixed PUT/PATCH/DELETE transactions
 //! (c) 1-op transactions from 32 clients         (d) the rows of (a) by a bare
 //!     `INSERT … VALUES (…100 rows) ON CONFLICT DO UPDATE`, one connection: the baseline.
+//! (e) (a) into a shared notebook (the membership guard in every statement)
+//! (f) (c) with a client_id (the exactly-once ledger claimed in the same statement),
+//!     alternating with (c) so both see the same machine.
 
 mod support;
 
@@ -26,6 +29,13 @@ fn note(i: usize) -> (Uuid, String, String) {
 fn put(id: Uuid, title: &str, body: &str, tx: usize) -> Value {
     json!({"op": "PUT", "type": "notes", "id": id, "tx_id": tx,
            "data": {"title": title, "body": body, "created_at": "2026-11-24T10:00:00Z", "updated_at": "2026-11-24T10:00:00Z"}})
+}
+
+/// A PUT of a note into a notebook.
+fn put_in(id: Uuid, title: &str, body: &str, tx: usize, notebook: Uuid) -> Value {
+    let mut entry = put(id, title, body, tx);
+    entry["data"]["notebook_id"] = json!(notebook);
+    entry
 }
 
 /// Posts a body serialized beforehand: the server's work is measured, not the client's.
@@ -221,27 +231,84 @@ async fn main() {
         started.elapsed(),
     );
 
-    // (c) one-op transactions from 32 concurrent clients.
-    let requests = 6000;
-    let shared = std::sync::Arc::new(bench);
-    let b = shared.clone();
-    let (wall, mut latencies) = support::load(32, requests, move |i| {
-        let b = b.clone();
-        async move {
-            let (id, title, body) = note(i);
-            post(&b, &json!({"batch": [put(id, &title, &body, i)]})).await;
-        }
-    })
+    // (e) the rows of (a) into a notebook shared with another member.
+    let notebook = Uuid::new_v4();
+    post(
+        &bench,
+        &json!({"batch": [{"op": "PUT", "type": "notebooks", "id": notebook, "tx_id": 0,
+                                     "data": {"name": "team", "created_by": bench.user_id}}]}),
+    )
     .await;
-    report(
-        "(c) POST /api/data, 1-op transactions, 32 clients",
-        requests,
-        wall,
-    );
+    let mut shared_rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let bodies: Vec<Vec<u8>> = fresh()
+            .iter()
+            .enumerate()
+            .map(|(t, tx)| json!({"batch": tx.iter().map(|(id, title, body)| put_in(*id, title, body, t, notebook)).collect::<Vec<_>>()}))
+            .map(|body| serde_json::to_vec(&body).unwrap())
+            .collect();
+        let started = std::time::Instant::now();
+        for body in bodies {
+            post_bytes(&bench, body).await;
+        }
+        shared_rates.push(ops / started.elapsed().as_secs_f64());
+    }
+    let shared_puts = median(shared_rates.clone());
     println!(
-        "    latency p50 {:.2} ms, p99 {:.2} ms",
-        support::percentile(&mut latencies, 0.5).as_secs_f64() * 1e3,
-        support::percentile(&mut latencies, 0.99).as_secs_f64() * 1e3
+        "{:<52} {shared_puts:>9.0} ops/s  (median of {ROUNDS} rounds: {shared_rates:.0?})",
+        "(e) POST /api/data, 100-op PUTs into a shared notebook"
+    );
+
+    // (c) and (f): one-op transactions from 32 concurrent clients, without and with a
+    // client_id, alternating.
+    let requests = 3000;
+    let shared = std::sync::Arc::new(bench);
+    let (mut plain, mut ledgered) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        for with_client in [false, true] {
+            let b = shared.clone();
+            let (wall, mut latencies) = support::load(32, requests, move |i| {
+                let b = b.clone();
+                async move {
+                    let (id, title, body) = note(i);
+                    let mut request = json!({"batch": [put(id, &title, &body, i)]});
+                    if with_client {
+                        request["client_id"] = json!(format!("bench-{round}-{}", i % 32));
+                    }
+                    post(&b, &request).await;
+                }
+            })
+            .await;
+            let rate = requests as f64 / wall.as_secs_f64();
+            let p99 = support::percentile(&mut latencies, 0.99).as_secs_f64() * 1e3;
+            if with_client {
+                &mut ledgered
+            } else {
+                &mut plain
+            }
+            .push((rate, p99));
+        }
+    }
+    for (name, runs) in [
+        ("(c) POST /api/data, 1-op transactions, 32 clients", &plain),
+        (
+            "(f) the same with a client_id (exactly-once ledger)",
+            &ledgered,
+        ),
+    ] {
+        let rate = median(runs.iter().map(|r| r.0).collect());
+        println!(
+            "{name:<52} {rate:>9.0} ops/s  (3 rounds of {requests}: {runs:.1?} (ops/s, p99 ms))"
+        );
+    }
+    let (c, f) = (
+        median(plain.iter().map(|r| r.0).collect()),
+        median(ledgered.iter().map(|r| r.0).collect()),
+    );
+    println!("(f)/(c) = {:.0} % (target ≥ 85 %)", f / c * 100.0);
+    println!(
+        "(e)/(d) = {:.0} % (target ≥ 50 %)",
+        shared_puts / baseline * 100.0
     );
     println!("(a)/(d) = {:.0} % (target ≥ 50 %)", puts / baseline * 100.0);
     if let Ok(bench) = std::sync::Arc::try_unwrap(shared) {

@@ -20,7 +20,7 @@ use crate::http::{ApiError, ClientIp, Json};
 /// Longest password accepted: argon2 cost grows with input, so bound it.
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Serializes sign-ups so "the first user becomes admin" holds under concurrency.
-const SIGNUP_LOCK: i64 = 0x6e6f_7465_626f_7802;
+pub(super) const SIGNUP_LOCK: i64 = 0x6e6f_7465_626f_7802;
 
 #[derive(Serialize)]
 struct SetupStatus {
@@ -125,6 +125,7 @@ pub async fn signup(
     ClientIp(ip): ClientIp,
     Json(request): Json<SignupRequest>,
 ) -> Result<Response, ApiError> {
+    super::oidc::refuse_password_login(&state.config)?;
     let email = normalize_email(&request.email)?;
     rate_limit(&state, "signup", ip, &email)?;
     check_password(&state, &request.password)?;
@@ -218,6 +219,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    super::oidc::refuse_password_login(&state.config)?;
     let email = request.email.trim().to_owned();
     rate_limit(&state, "login", ip, &email)?;
     let found = if request.password.len() > MAX_PASSWORD_BYTES {
@@ -255,16 +257,7 @@ async fn start_session(
 ) -> Result<Response, ApiError> {
     let ttl = state.config.auth.session_ttl;
     let session = sessions::create(&state.pool, user.id, ttl).await?;
-    let secure = if state.config.server.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        session.token,
-        ttl.as_secs()
-    );
+    let cookie = session_cookie(&state.config, &session.token);
     let body = SessionResponse {
         user,
         session_token: session.token,
@@ -279,6 +272,19 @@ async fn start_session(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The `Set-Cookie` value that carries a new session to the browser.
+pub(super) fn session_cookie(config: &crate::config::Config, token: &str) -> String {
+    let secure = if config.server.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        config.auth.session_ttl.as_secs()
+    )
 }
 
 #[tracing::instrument(skip_all)]

@@ -3,6 +3,7 @@
 mod extract;
 mod handlers;
 pub mod keys;
+pub mod oidc;
 pub mod password;
 pub mod rate_limit;
 mod recent;
@@ -49,6 +50,8 @@ pub struct AuthState {
     pub recent_active_users: Recent<uuid::Uuid, ()>,
     /// The token last signed for each user, handed out again for a short while.
     pub recent_tokens: Recent<uuid::Uuid, tokens::IssuedToken>,
+    /// The single sign-on provider, discovered on first use.
+    pub oidc: oidc::Provider,
     dummy_hash: OnceCell<String>,
 }
 
@@ -64,6 +67,7 @@ impl AuthState {
             recent_sessions: Recent::new(recheck_after),
             recent_active_users: Recent::new(recheck_after),
             recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX)),
+            oidc: oidc::Provider::default(),
             dummy_hash: OnceCell::new(),
         }
     }
@@ -88,6 +92,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/auth/me", get(handlers::me))
         .route("/auth/token", get(handlers::token))
         .route("/auth/keys", get(handlers::jwks))
+        .merge(oidc::routes())
 }
 
 /// `/.well-known/jwks.json`.

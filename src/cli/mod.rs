@@ -302,6 +302,7 @@ async fn check(config: Config, postgres_only: bool, strict: bool) -> anyhow::Res
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     if !postgres_only {
         checks.extend(crate::powersync::checks(&pool, &config, &reqwest::Client::new()).await);
+        checks.extend(crate::auth::oidc::checks(&config).await);
     }
     for check in &checks {
         println!("{check}");

@@ -4,6 +4,7 @@
 //! `--config`/`NOTEBOX_CONFIG` → `NOTEBOX_*` environment variables (`__` nests) →
 //! `NOTEBOX_*_FILE` variables whose file holds the value (Docker secrets).
 
+mod oidc;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use oidc::OidcConfig;
 pub use secret::{Secret, redact_url_password};
 
 /// The commented default configuration, shipped as `config/notebox.toml`.
@@ -191,6 +193,8 @@ pub struct AuthConfig {
     /// How long an invitation link stays usable.
     #[serde(with = "humantime_serde")]
     pub invitation_ttl: Duration,
+    /// Single sign-on (`[auth.oidc]`); absent: passwords only.
+    pub oidc: Option<OidcConfig>,
 }
 
 impl Default for AuthConfig {
@@ -202,6 +206,7 @@ impl Default for AuthConfig {
             key_rotation_grace: Duration::from_secs(10 * 60),
             recheck_after: Duration::from_secs(10),
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+            oidc: None,
         }
     }
 }
@@ -394,6 +399,9 @@ impl Config {
         }
         if self.auth.invitation_ttl.is_zero() {
             problems.push("auth.invitation_ttl must be longer than 0s, e.g. \"7d\"".into());
+        }
+        if let Some(oidc) = &self.auth.oidc {
+            oidc.problems(&mut problems);
         }
         if self.auth.min_password_length < 8 {
             problems.push("auth.min_password_length must be at least 8".into());

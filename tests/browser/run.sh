@@ -68,6 +68,8 @@ wait_for() {
 
 say "browser tests: npm packages"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1) || setup_failed "npm ci failed"
+# The OpenID provider 09-oidc starts for itself.
+(cd "$root/tests/oidc" && npm ci --no-audit --no-fund --loglevel=error >>"$work/npm.log" 2>&1) || setup_failed "npm ci failed in tests/oidc"
 
 chromium=$(command -v chromium || true)
 if [ -z "$chromium" ]; then

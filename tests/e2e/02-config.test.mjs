@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { API_TOKEN, DATABASE_URL, POWERSYNC_URL, SKIP, notebox } from './lib.mjs';
+import { API_TOKEN, DATABASE_URL, POWERSYNC_URL, SKIP, closeDb, notebox, sql } from './lib.mjs';
 
 async function diagnostics() {
   const response = await fetch(`${POWERSYNC_URL}/api/admin/v1/diagnostics`, {
@@ -49,6 +49,7 @@ describe('the PowerSync service runs the config notebox renders', { skip: SKIP }
 
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+    await closeDb();
   });
 
   test('its active sync config is the rendered one, replicating notebox\'s database, without errors', async (t) => {
@@ -63,8 +64,11 @@ describe('the PowerSync service runs the config notebox renders', { skip: SKIP }
       data.connections.some((c) => c.connected && c.postgres_uri?.endsWith(`/${database}`)),
       `the service replicates ${JSON.stringify(data.connections.map((c) => c.postgres_uri))}, not ${database}`,
     );
+    // Exactly the tables of notebox's sync schema, which also makes the publication.
     const tables = active.connections.flatMap((c) => c.tables.map((table) => table.name)).sort();
-    assert.deepEqual(tables, ['notes', 'upload_rejections']);
+    const published = (await sql("SELECT tablename FROM pg_publication_tables WHERE pubname = 'powersync' ORDER BY 1")).map((r) => r.tablename);
+    assert.ok(published.includes('notes') && published.includes('notebook_members'), `publication: ${published}`);
+    assert.deepEqual(tables, published);
     assert.deepEqual(errorsIn(data), []);
   });
 });

@@ -3,76 +3,34 @@
 // and then the seed guide's `upper(title)` update.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, NOTEBOX_URL, SKIP, closeDb, signUp, sql } from './lib.mjs';
+import { ARTIFACTS, SKIP, closeDb, logIn, openBrowser, signUp, sql } from './lib.mjs';
 
 const SHOWS_WITHIN = 10_000;
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function chromiumPath() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('chromium is missing: apt-get install chromium, or set CHROMIUM to its path');
-  }
-}
-
 describe('the web UI, synced by the real PowerSync service', { skip: SKIP }, () => {
-  let context;
-  let profile;
+  let browser;
   let page;
-  const problems = [];
-  const failures = [];
+  let problems;
+  let failures;
   let user;
 
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    profile = await mkdtemp(join(tmpdir(), 'notebox-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 800 },
-      baseURL: NOTEBOX_URL,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('response', (response) => response.status() >= 400 && failures.push(`${response.status()} ${response.url()}`));
+    browser = await openBrowser();
+    ({ page, problems, failures } = browser);
     user = await signUp('Wendy Web');
   });
 
   after(async () => {
-    await context?.close().catch(() => {});
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
     await closeDb();
   });
 
   test('4. a note inserted with SQL shows in the open UI, without reload, within seconds', { timeout: 120_000 }, async (t) => {
-    await page.goto('/');
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('searchbox', { name: 'Search notes' }).waitFor();
-    // Connected to the real service (the UI's sync status), nothing left to upload.
-    await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
+    await logIn(page, user);
 
     let navigations = 0;
     page.on('framenavigated', (frame) => frame === page.mainFrame() && navigations++);

@@ -4,9 +4,11 @@
 // Nothing here starts a service: the suite tests a notebox and a real PowerSync service
 // that already run against the same Postgres (README.md beside this file says how).
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -78,8 +80,23 @@ export async function api(method, path, { body, bearer, headers = {} } = {}) {
 }
 
 let counter = 0;
+let firstAccount;
+/**
+ * The first account of a notebox is its admin, and signing it up takes the one-time setup
+ * token (`notebox setup-link`): when the database has no account yet, one is made with
+ * `notebox user add --admin`, so every sign-up below is an ordinary one.
+ */
+function ensureFirstAccount() {
+  firstAccount ??= (async () => {
+    const [{ count }] = await sql('SELECT count(*)::int AS count FROM users');
+    if (count === 0) await notebox(['user', 'add', '--email', `e2e.admin.${Date.now()}@example.com`, '--admin']);
+  })();
+  return firstAccount;
+}
+
 /** A new account through the sign-up API (the notebox under test must have signup = "open"). */
 export async function signUp(name) {
+  await ensureFirstAccount();
   counter += 1;
   const email = `e2e.${name.toLowerCase().replace(/\W+/g, '.')}.${Date.now()}.${counter}@example.com`;
   const answer = await api('POST', '/api/auth/signup', { body: { email, password: PASSWORD, display_name: name } });
@@ -103,15 +120,31 @@ export function jwtParts(token) {
 
 /** `POST /api/data` with one PUT per note, as the SDK's upload queue would send them. */
 export async function uploadNotes(bearer, notes) {
-  const batch = notes.map((note, i) => ({
+  return upload(bearer, notes.map((note) => ({ type: 'notes', ...note })));
+}
+
+/**
+ * `POST /api/data` with one op per entry (`{type, id, op = 'PUT', data}`), each its own
+ * client transaction, as the SDK's upload queue would send them.
+ */
+export async function upload(bearer, ops) {
+  const batch = ops.map((entry, i) => ({
     op_id: i + 1,
-    op: note.op ?? 'PUT',
-    type: 'notes',
-    id: note.id,
+    op: entry.op ?? 'PUT',
+    type: entry.type,
+    id: entry.id,
     tx_id: i + 1,
-    ...(note.op === 'DELETE' ? {} : { data: note.data }),
+    ...(entry.op === 'DELETE' ? {} : { data: entry.data }),
   }));
   return api('POST', '/api/data', { body: { batch }, bearer });
+}
+
+/** Asserts a 2xx answer (an upload or API call the test relies on), naming what answered. */
+export function expectOk(answer, what) {
+  if (answer.status < 200 || answer.status > 299) {
+    throw new Error(`${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -133,7 +166,14 @@ export class SyncStream {
         accept: 'application/x-ndjson',
         'accept-encoding': 'identity',
       },
-      body: JSON.stringify({ buckets: [], include_checksum: true, raw_data: true, client_id: `e2e-${randomUUID()}` }),
+      body: JSON.stringify({
+        buckets: [],
+        include_checksum: true,
+        raw_data: true,
+        client_id: `e2e-${randomUUID()}`,
+        // What a streams-aware SDK sends: every auto-subscribed stream, nothing explicit.
+        streams: { include_defaults: true, subscriptions: [] },
+      }),
       signal: controller.signal,
     });
     if (!response.ok) {
@@ -150,13 +190,18 @@ export class SyncStream {
 
   /** Bucket name → Map("type/id" → row), as of the last completed checkpoint. */
   buckets = new Map();
-  /** Every bucket named by a checkpoint, whether it holds data or not. */
+  /** Every bucket of the current checkpoint (announced, maybe not complete yet), whether it holds data or not. */
   bucketNames = new Set();
+  /** The streams the last full checkpoint named (`{name, is_default, errors}`). */
+  streams = [];
+  /** Buckets the service dropped from this client's checkpoint, with when (ms since epoch). */
+  removedBuckets = [];
   checkpoints = 0;
   lines = 0;
   lineTypes = [];
   ended = null;
   #pending = [];
+  #priority = new Map();
   #waiters = new Set();
 
   constructor(label, controller) {
@@ -179,6 +224,11 @@ export class SyncStream {
     return [...this.rows.values()].filter((row) => row._type === type);
   }
 
+  /** The buckets (of the last completed checkpoint) that hold a row "type/id". */
+  bucketsHolding(type, id) {
+    return [...this.buckets].filter(([, rows]) => rows.has(`${type}/${id}`)).map(([name]) => name);
+  }
+
   async #read(body) {
     const decoder = new TextDecoder();
     let buffer = '';
@@ -198,33 +248,59 @@ export class SyncStream {
     }
   }
 
+  // As the SDK does: a `checkpoint` names the complete bucket set (buckets the client holds
+  // that it does not name are deleted), a `checkpoint_diff` updates or removes buckets of
+  // the previous one; data and deletions become visible at `checkpoint_complete` (or, for
+  // buckets up to a priority, at `partial_checkpoint_complete`).
   #apply(line) {
     this.lines += 1;
     const type = Object.keys(line)[0];
     this.lineTypes.push(type);
     if (line.checkpoint) {
       this.#pending = [];
-      for (const bucket of line.checkpoint.buckets) this.bucketNames.add(bucket.bucket);
+      this.streams = line.checkpoint.streams ?? [];
+      this.bucketNames = new Set(line.checkpoint.buckets.map((b) => b.bucket));
+      this.#priority = new Map(line.checkpoint.buckets.map((b) => [b.bucket, b.priority ?? 3]));
+      for (const name of this.buckets.keys()) {
+        if (!this.bucketNames.has(name)) this.#pending.push({ bucket: name, removed: true });
+      }
     } else if (line.checkpoint_diff) {
-      for (const bucket of line.checkpoint_diff.updated_buckets) this.bucketNames.add(bucket.bucket);
+      for (const bucket of line.checkpoint_diff.updated_buckets) {
+        this.bucketNames.add(bucket.bucket);
+        this.#priority.set(bucket.bucket, bucket.priority ?? 3);
+      }
       for (const name of line.checkpoint_diff.removed_buckets) {
         this.bucketNames.delete(name);
-        this.#pending.push({ bucket: name, clear: true });
+        this.#pending.push({ bucket: name, removed: true });
       }
     } else if (line.data) {
       this.#pending.push(line.data);
-    } else if (line.checkpoint_complete || line.partial_checkpoint_complete) {
-      for (const data of this.#pending) this.#applyBucketData(data);
-      this.#pending = [];
+    } else if (line.checkpoint_complete) {
+      this.#applyPending(() => true);
       this.checkpoints += 1;
+    } else if (line.partial_checkpoint_complete) {
+      const upTo = line.partial_checkpoint_complete.priority;
+      this.#applyPending((data) => !data.removed && (this.#priority.get(data.bucket) ?? 3) <= upTo);
     }
     this.#notify();
   }
 
+  #applyPending(due) {
+    const later = [];
+    for (const data of this.#pending) {
+      if (due(data)) this.#applyBucketData(data);
+      else later.push(data);
+    }
+    this.#pending = later;
+  }
+
   #applyBucketData(data) {
+    if (data.removed) {
+      if (this.buckets.delete(data.bucket)) this.removedBuckets.push({ bucket: data.bucket, at: Date.now() });
+      return;
+    }
     if (!this.buckets.has(data.bucket)) this.buckets.set(data.bucket, new Map());
     const rows = this.buckets.get(data.bucket);
-    if (data.clear) return rows.clear();
     for (const op of data.data ?? []) {
       const key = `${op.object_type}/${op.object_id}`;
       if (op.op === 'PUT') {
@@ -330,4 +406,71 @@ export async function notebox(args, extraEnv = {}) {
   } catch (error) {
     throw new Error(`notebox ${args.join(' ')} failed: ${error.stderr || error.message}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Headless Chromium, for the web UI (playwright-core drives it)
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function chromiumPath() {
+  if (env.CHROMIUM) return env.CHROMIUM;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('chromium is missing: apt-get install chromium, or set CHROMIUM to its path');
+  }
+}
+
+/**
+ * A Chromium with its own profile (one browser = one device), opened on notebox. `problems`
+ * collects console errors and page errors, `failures` every answer ≥ 400; `close()` removes
+ * the profile.
+ */
+export async function openBrowser() {
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(join(tmpdir(), 'notebox-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+    baseURL: NOTEBOX_URL,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  const failures = [];
+  page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('response', (response) => response.status() >= 400 && failures.push(`${response.status()} ${response.url()}`));
+  return {
+    context,
+    page,
+    problems,
+    failures,
+    close: async () => {
+      await context.close().catch(() => {});
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Logs `user` in through the UI and waits until it syncs with the real service. */
+export async function logIn(page, user) {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('searchbox', { name: 'Search notes' }).waitFor();
+  // Connected to the real service (the UI's sync status), nothing left to upload.
+  await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
 }

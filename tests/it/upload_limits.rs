@@ -162,7 +162,8 @@ async fn server_faults_answer_503_and_reread_the_schema(pool: PgPool) {
         )
         .await;
     assert_eq!(response.json()["results"][0]["status"], "success");
-    sqlx::query("alter table notes drop column body")
+    // (cascade: the history trigger reads the column too)
+    sqlx::query("alter table notes drop column body cascade")
         .execute(&pool)
         .await
         .unwrap();
