@@ -10,7 +10,8 @@ import {
 } from './vendor/powersync.js';
 
 // notebook_id NULL: a personal note. owner_id is its creator; updated_by (set by the server)
-// who edited it last.
+// who edited it last. trackPrevious: an upload of an edit carries the text it replaced
+// (`old`), the base the server three-way-merges a concurrent edit from.
 const notes = new Table(
   {
     owner_id: column.text,
@@ -21,7 +22,27 @@ const notes = new Table(
     updated_at: column.text,
     updated_by: column.text,
   },
-  { indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] } },
+  {
+    indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] },
+    trackPrevious: { columns: ['title', 'body'], onlyWhenChanged: true },
+  },
+);
+
+// An edit that changed the same lines as one that reached the server first: the note kept
+// kept_text, their_text waits here until someone settles it. Written only by the server.
+const note_conflicts = new Table(
+  {
+    note_id: column.text,
+    owner_id: column.text,
+    notebook_id: column.text,
+    column_name: column.text,
+    base_text: column.text,
+    kept_text: column.text,
+    their_text: column.text,
+    created_by: column.text,
+    created_at: column.text,
+  },
+  { indexes: { by_note: ['note_id'] } },
 );
 
 // The notebooks the user is a member of; created offline like notes (the server makes the
@@ -62,7 +83,14 @@ const upload_rejections = new Table({
 // Which refusals the user has dismissed. Local only: never uploaded, cleared on logout.
 const dismissed_rejections = new Table({ rejection_id: column.text }, { localOnly: true });
 
-export const schema = new Schema({ notes, notebooks, notebook_members, upload_rejections, dismissed_rejections });
+export const schema = new Schema({
+  notes,
+  note_conflicts,
+  notebooks,
+  notebook_members,
+  upload_rejections,
+  dismissed_rejections,
+});
 
 /** Thrown by the connector when the session is gone (401): the user must log in again. */
 export class SessionEnded extends Error {
@@ -104,14 +132,16 @@ export class NoteboxConnector {
    * throws, and the SDK retries it later. A transaction larger than the server accepts in
    * one request (`max_body`, or a 413 from anything on the way) can never be sent: it is
    * reported to /api/data/oversized, which records it as refused, and then completed, so
-   * nothing queued behind it waits forever.
+   * nothing queued behind it waits forever. The client id makes a retried transaction
+   * recognisable: the server applies it at most once.
    */
   async uploadData(database) {
+    const clientId = await database.getClientId();
     for (;;) {
       const transaction = await database.getNextCrudTransaction();
       if (!transaction) return;
       const crud = transaction.crud.map((entry) => entry.toJSON());
-      const body = JSON.stringify({ transactions: [{ crud }] });
+      const body = JSON.stringify({ client_id: clientId, transactions: [{ crud }] });
       const bytes = encoder.encode(body).length;
       const known = await uploadLimits().catch(() => null);
       if (known && bytes > known.max_body) {

@@ -2,6 +2,7 @@
 // database filtered by the search, with its count, its empty state and arrow-key moves.
 
 import { debounce, h, icon, replace } from './dom.js';
+import { conflictBadge } from './conflict-view.js';
 import { fullTime, parseTime, plural, relativeTime } from './format.js';
 
 /**
@@ -33,7 +34,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
     signal.addEventListener('abort', () => watch.abort(), { once: true });
     const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     db.watch(
-      `SELECT id, title, substr(body, 1, 400) AS snippet, updated_at
+      `SELECT id, title, substr(body, 1, 400) AS snippet, updated_at,
+              EXISTS (SELECT 1 FROM note_conflicts c WHERE c.note_id = notes.id) AS conflicted
          FROM notes
         WHERE (CASE WHEN ?3 = '' THEN notebook_id IS NULL ELSE notebook_id = ?3 END)
           AND (?1 = '' OR title LIKE ?2 ESCAPE '\\' OR body LIKE ?2 ESCAPE '\\')
@@ -72,6 +74,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
         },
         h('span', { class: 'note-title' }, highlight(title, query)),
         h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }, relativeTime(when, now)),
+        row.conflicted ? conflictBadge() : null,
         h('span', { class: 'note-snippet' }, highlight(snippetOf(row.snippet, query), query)),
       ),
     );
@@ -154,6 +157,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
       canWrite = writable;
       if (next === scope && watch) return renderEmpty();
       scope = next;
+      // The previous notebook's notes go at once: a quick click must not open one of them.
+      replace(list);
       watchList();
     },
     markSelected(id) {

@@ -6,6 +6,7 @@
 import { connect, NoteboxConnector, openDatabase } from './db.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
+import { attachEditSafety } from './edit-safety.js';
 import { nowIso, uuid } from './format.js';
 import { createEditorView } from './note-editor.js';
 import { createNoteList } from './note-list.js';
@@ -82,6 +83,9 @@ export async function startNotes(root, user, hooks) {
     onShare: () => actions.share(scope),
     onRename: () => actions.rename(scope),
     onDelete: () => actions.remove(scope),
+  });
+  const edits = attachEditSafety({
+    db, signal, user, notebooks, toaster, view, sidebar, current: () => current, flush: () => save.flush(), open: (id) => navigate(id),
   });
 
   const workspace = h(
@@ -258,6 +262,7 @@ export async function startNotes(root, user, hooks) {
     editVersion = savedVersion = 0;
     fill(row, true);
     renderAccess(row);
+    edits.follow(row);
     view.setSaveState(createdHere.has(row.id) ? '' : 'saved');
     editor.hidden = false;
     placeholder.hidden = true;

@@ -2,8 +2,8 @@
 // the web SDK calls (POST /sync/stream as NDJSON, GET /write-checkpoint2.json), CORS, and
 // token checks against notebox's JWKS. Instead of logical replication it polls Postgres
 // for what each connected user's auto-subscribed streams select (their personal notes, the
-// notebooks they are a member of, every note and member row of those, their own
-// upload_rejections), and streams what changed as PowerSync would: checkpoint → data →
+// notebooks they are a member of, every note, conflict copy and member row of those, their
+// own upload_rejections), and streams what changed as PowerSync would: checkpoint → data →
 // checkpoint_complete, with per-op checksums whose sum the client verifies. A row that stops
 // matching (a removed member's notebook) goes as a REMOVE op. Tests only; never shipped.
 //
@@ -29,6 +29,10 @@ const TEAM_TABLES = {
                       WHERE m.notebook_id IN (${MINE})`,
   upload_rejections: REJECTIONS,
 };
+// Edits that could not merge travel like their note: personal by owner, else to the notebook's members.
+const CONFLICTS = `SELECT id::text, note_id::text, owner_id::text, notebook_id::text, column_name, base_text, kept_text,
+                          their_text, created_by::text, created_at
+                     FROM note_conflicts WHERE (owner_id = $1 AND notebook_id IS NULL) OR notebook_id IN (${MINE})`;
 // Before the teams migration: each user's own notes only.
 const PERSONAL_TABLES = {
   notes: 'SELECT id::text, owner_id::text, title, body, created_at, updated_at FROM notes WHERE owner_id = $1',
@@ -56,11 +60,13 @@ export async function startSyncDouble({ port = 0, databaseUrl, jwksUrl, audience
     const { rows } = await pool.query(
       `SELECT to_regclass('notebooks') IS NOT NULL AS teams,
               EXISTS (SELECT 1 FROM information_schema.columns
-                       WHERE table_name = 'notebook_members' AND column_name = 'id') AS member_id`,
+                       WHERE table_name = 'notebook_members' AND column_name = 'id') AS member_id,
+              to_regclass('note_conflicts') IS NOT NULL AS conflicts`,
     );
     if (!rows[0].teams) return PERSONAL_TABLES; // asked again next time: a migration may come
     const memberId = rows[0].member_id ? 'm.id::text' : "m.notebook_id::text || ':' || m.user_id::text";
     tables = { ...TEAM_TABLES, notebook_members: TEAM_TABLES.notebook_members.replace('%MEMBER_ID%', memberId) };
+    if (rows[0].conflicts) tables.note_conflicts = CONFLICTS;
     return tables;
   }
   let nextOpId = 1;
