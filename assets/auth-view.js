@@ -38,7 +38,7 @@ export function renderAuth(root, options) {
   // An invitation words the card its own way and signs up with its token.
   const copy = { ...COPY[mode], ...options.copy?.[mode] };
   const setupToken = new URLSearchParams(location.search).get('setup_token');
-  if (mode === 'setup' && !setupToken) return renderSetupLinkNeeded(root);
+  if (mode === 'setup' && !setupToken) return renderSetupLinkNeeded(root, options);
   const asksName = mode !== 'login';
   document.title = mode === 'login' ? 'Log in · notebox' : `${copy.title} · notebox`;
 
@@ -136,7 +136,8 @@ export function renderAuth(root, options) {
  * First run without the setup link's token: the admin account can only be created by whoever
  * started the server, so say where the link is instead of offering a form that would be refused.
  */
-function renderSetupLinkNeeded(root) {
+/** First run without the setup link: no form; single sign-on (when configured) still works. */
+function renderSetupLinkNeeded(root, options = {}) {
   document.title = `${COPY.setup.title} · notebox`;
   const card = h(
     'section',
@@ -153,6 +154,9 @@ function renderSetupLinkNeeded(root) {
       ' on the server for a new one.',
     ),
   );
+  // The team's identity provider decides who may sign in (and, with admin_group, who
+  // becomes admin), so its button needs no setup link.
+  options.decorate?.(card, { mode: 'setup', form: null });
   replace(root, h('main', { class: 'auth' }, card));
 }
 

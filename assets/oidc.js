@@ -48,9 +48,9 @@ export function decorateAuth(settings, card, { form }) {
   if (settings.login_url) {
     const button = h('a', { class: 'button primary block', href: settings.login_url }, `Sign in with ${label}`);
     card.insertBefore(button, form);
-    if (settings.password_login) card.insertBefore(h('p', { class: 'switch' }, 'or with your password'), form);
+    if (settings.password_login && form) card.insertBefore(h('p', { class: 'switch' }, 'or with your password'), form);
   }
-  if (!settings.password_login) {
+  if (!settings.password_login && form) {
     form.hidden = true;
     card.querySelector('.switch:last-child')?.remove();
   }
