@@ -157,10 +157,24 @@ pub fn notebook_column(table: &Table) -> Option<&'static str> {
 }
 
 /// The statement's guard: none of its rows (nor where it moves them) is off limits.
+/// Each target notebook is probed once, however many rows go into it.
 fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
     let mut guard = format!("not exists ({})", denied_rows(table, ids, op));
     if let Some(moves) = moves {
-        guard.push_str(&format!(" and not exists ({})", denied_moves(table, moves)));
+        let notebook = notebook_column(table).unwrap_or("notebook_id");
+        guard.push_str(&format!(
+            " and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
+             where not {writer}) \
+             and not exists (select 1 from {moves} where n.nb is null and exists (select 1 from {t} x \
+             where x.{id} = n.id::{ty} and x.{nb} is not null and x.{owner} is distinct from {me}))",
+            writer = member("t.nb::uuid", WRITERS),
+            t = table.quoted,
+            id = quote(&table.id.name),
+            ty = table.id.sql_type,
+            nb = quote(notebook),
+            owner = quote(&table.owner.name),
+            me = me(table),
+        ));
     }
     guard
 }
