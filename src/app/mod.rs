@@ -23,6 +23,8 @@ use crate::upload::{self, UploadState};
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
+    /// `server.trusted_proxies`, shared with the client-address extractor.
+    pub trusted_proxies: http::TrustedProxies,
     /// Which tables sync and who may write them (validated with the config).
     pub schema: Arc<SyncSchema>,
     pub auth: Arc<AuthState>,
@@ -37,6 +39,7 @@ impl AppState {
     pub fn new(config: Config, pool: PgPool) -> Self {
         let schema = SyncSchema::new(&config).expect("a validated config has a valid sync schema");
         Self {
+            trusted_proxies: http::TrustedProxies(Arc::new(config.server.trusted_proxies.clone())),
             schema: Arc::new(schema),
             auth: Arc::new(AuthState::new(
                 config.auth.recheck_after,
@@ -53,7 +56,7 @@ impl AppState {
 
 impl axum::extract::FromRef<AppState> for http::TrustedProxies {
     fn from_ref(state: &AppState) -> Self {
-        http::TrustedProxies(Arc::new(state.config.server.trusted_proxies.clone()))
+        state.trusted_proxies.clone()
     }
 }
 

@@ -116,18 +116,25 @@ pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
 /// write there: a notebook needs them as its owner or editor; making a note personal needs
 /// them as its owner (it becomes the owner's personal note).
 pub fn denied_moves(table: &Table, moves: &str) -> String {
-    let notebook = notebook_column(table).unwrap_or("notebook_id");
     format!(
         "select n.id::text, case when n.nb is null then 'NOT_OWNER' when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end \
-         from {moves} where (n.nb is not null and not {writer}) \
-         or (n.nb is null and exists (select 1 from {t} x where x.{id} = n.id::{ty} \
-             and x.{nb} is not null and x.{owner} is distinct from {me}))",
+         from {moves} where (n.nb is not null and not {writer}) or (n.nb is null and {taken})",
         any = member("n.nb::uuid", MEMBERS),
         writer = member("n.nb::uuid", WRITERS),
+        taken = made_personal_by_another(table),
+    )
+}
+
+/// SQL on a move `n(id, nb)` with `nb` NULL: the row is a notebook's note of another
+/// owner, which only that owner may make personal.
+fn made_personal_by_another(table: &Table) -> String {
+    format!(
+        "exists (select 1 from {t} x where x.{id} = n.id::{ty} \
+         and x.{nb} is not null and x.{owner} is distinct from {me})",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
-        nb = quote(notebook),
+        nb = quote(notebook_column(table).unwrap_or("notebook_id")),
         owner = quote(&table.owner.name),
         me = me(table),
     )
@@ -161,19 +168,12 @@ pub fn notebook_column(table: &Table) -> Option<&'static str> {
 fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
     let mut guard = format!("not exists ({})", denied_rows(table, ids, op));
     if let Some(moves) = moves {
-        let notebook = notebook_column(table).unwrap_or("notebook_id");
         guard.push_str(&format!(
             " and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
              where not {writer}) \
-             and not exists (select 1 from {moves} where n.nb is null and exists (select 1 from {t} x \
-             where x.{id} = n.id::{ty} and x.{nb} is not null and x.{owner} is distinct from {me}))",
+             and not exists (select 1 from {moves} where n.nb is null and {taken})",
             writer = member("t.nb::uuid", WRITERS),
-            t = table.quoted,
-            id = quote(&table.id.name),
-            ty = table.id.sql_type,
-            nb = quote(notebook),
-            owner = quote(&table.owner.name),
-            me = me(table),
+            taken = made_personal_by_another(table),
         ));
     }
     guard
