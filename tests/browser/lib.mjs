@@ -1,6 +1,8 @@
 // Shared plumbing for the browser tests: Chromium, Postgres, the notebox API, polling.
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -139,4 +141,30 @@ export async function waitSynced(page, timeout = 30_000) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page as it is now and fails with every violation of impact moderate or
+ * worse (serious and critical included), each with its rule, impact and first offending nodes.
+ * `label` names the screen in the failure message (e.g. 'notes, dark').
+ */
+export async function expectAxeClean(page, label) {
+  // Evaluated over the DevTools protocol, so the page's Content-Security-Policy does not apply.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  const serious = violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact));
+  if (serious.length) {
+    const lines = serious.map((v) => `  ${v.impact} ${v.id}: ${v.help} — ${v.nodes.join(', ')}`);
+    throw new Error(`axe found ${serious.length} violation(s) on ${label}:\n${lines.join('\n')}`);
+  }
 }
