@@ -2,6 +2,10 @@
 # Build: docker build -t notebox .     Run: see compose.yaml.
 
 FROM rust:1.95-bookworm AS build
+# The PowerSync SDK (notebox check --e2e) generates its SQLite bindings with bindgen.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libclang-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src

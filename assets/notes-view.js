@@ -7,7 +7,8 @@ import { connect, NoteboxConnector, openDatabase } from './db.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
 import { attachEditSafety } from './edit-safety.js';
-import { nowIso, uuid } from './format.js';
+import { exportNotes } from './export.js';
+import { nowIso, plural, uuid } from './format.js';
 import { createEditorView } from './note-editor.js';
 import { createNoteList } from './note-list.js';
 import { createNotebookActions } from './notebook-actions.js';
@@ -70,6 +71,10 @@ export async function startNotes(root, user, hooks) {
   const sidebar = createSidebar({
     onSelect: (id) => selectScope(id, { focusList: true }),
     onCreate: actions.create,
+    onExport: () =>
+      exportNotes(db, user)
+        .then((count) => toaster.show(`Exported ${plural(count, 'note')}.`))
+        .catch((error) => toaster.show(`Could not export: ${error.message}`)),
     onClose: () => {
       workspace.dataset.view = 'list';
       search.focus();

@@ -6,10 +6,12 @@ import { h, icon, replace } from './dom.js';
 import { initials, ROLES } from './notebooks.js';
 
 /**
- * @param {{onSelect: (id: string|null) => void, onCreate: () => void, onClose: () => void}} hooks
- * `id` null is "Personal"; `onClose` leaves the notebooks view on a phone.
+ * @param {{onSelect: (id: string|null) => void, onCreate: () => void, onClose: () => void,
+ *          onExport: () => void}} hooks
+ * `id` null is "Personal"; `onClose` leaves the notebooks view on a phone; `onExport` saves
+ * every note on this device as a Markdown zip (export.js).
  */
-export function createSidebar({ onSelect, onCreate, onClose }) {
+export function createSidebar({ onSelect, onCreate, onClose, onExport }) {
   const list = h('ul', { class: 'nb-list' });
   const hint = h(
     'p',
@@ -31,6 +33,11 @@ export function createSidebar({ onSelect, onCreate, onClose }) {
     ),
     list,
     hint,
+    h(
+      'div',
+      { class: 'export-slot' },
+      h('button', { class: 'nb-item export-button', type: 'button', onclick: onExport }, icon('note', 'nb-icon'), h('span', { class: 'nb-name' }, 'Export my notes')),
+    ),
   );
 
   function render(snapshot, selected) {

@@ -4,8 +4,10 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod db;
+pub mod export;
 pub mod http;
 pub mod notebooks;
 pub mod notes;

@@ -27,7 +27,7 @@ pub async fn start(max_connections: u32) -> Bench {
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("create database {database}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {database}")))
         .execute(&mut admin)
         .await
         .unwrap();
@@ -85,10 +85,13 @@ impl Bench {
     pub async fn finish(self) {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(&format!("drop database {} with (force)", self.database))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database {} with (force)",
+            self.database
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     }
 }
 

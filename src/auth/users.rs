@@ -30,9 +30,9 @@ pub async fn find_by_email(
         user: User,
         password_hash: String,
     }
-    let row: Option<Row> = sqlx::query_as(&format!(
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS}, password_hash from users where lower(email) = lower($1)"
-    ))
+    )))
     .bind(email)
     .fetch_optional(db)
     .await?;
@@ -46,9 +46,9 @@ pub async fn create(
     password_hash: &str,
     is_admin: bool,
 ) -> Result<User, sqlx::Error> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into users (email, display_name, password_hash, is_admin) values ($1, $2, $3, $4) returning {COLUMNS}"
-    ))
+    )))
     .bind(email)
     .bind(display_name)
     .bind(password_hash)
@@ -64,9 +64,11 @@ pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLUMNS} from users order by created_at"))
-        .fetch_all(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from users order by created_at"
+    )))
+    .fetch_all(db)
+    .await
 }
 
 /// Disables the account and ends its sessions. False when there is no such user.

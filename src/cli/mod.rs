@@ -2,6 +2,7 @@
 
 mod accounts;
 mod invitations;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,10 @@ pub enum Command {
         /// Fail on warnings too (by default only FAIL lines fail the command).
         #[arg(long)]
         strict: bool,
+        /// Then act as a real client: sync a probe note through notebox and PowerSync into a
+        /// temporary SQLite and delete it again; exits 0 only when the round trip completed.
+        #[arg(long)]
+        e2e: bool,
     },
     /// Render the PowerSync service config (powersync.yaml, sync config inline) from this config.
     PowersyncConfig {
@@ -63,7 +68,36 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Exit 0 when this notebox answers GET /healthz (for Docker's HEALTHCHECK).
-    Healthcheck,
+    Healthcheck {
+        /// Instead: exit 0 only when a probe note makes the round trip through PowerSync (see `check --e2e`).
+        #[arg(long)]
+        e2e: bool,
+    },
+    /// Write a user's notes (and notebooks) to a SQLite file with the tables the clients
+    /// sync, or to one Markdown file per note. Never overwrites a file.
+    Export {
+        /// The user's email.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        user: Option<String>,
+        /// Every user, one file (or folder) per user inside --out.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "sqlite")]
+        format: transfer::ExportFormat,
+        /// The SQLite file (or, for markdown and --all, the folder) to write.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Import notes for a user from a folder of Markdown/text files (Obsidian, Joplin,
+    /// notebox) or a notebox SQLite export. Bad files are reported and skipped; the rest
+    /// is imported in one transaction.
+    Import {
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+        /// A folder, a Markdown or text file, or a .sqlite export.
+        source: PathBuf,
+    },
     /// Print or validate configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -178,8 +212,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Check {
                 postgres_only,
                 strict,
-            } => check(config, postgres_only, strict).await,
-            Command::Healthcheck => healthcheck(config).await,
+                e2e,
+            } => check(config, postgres_only, strict, e2e).await,
+            Command::Healthcheck { e2e: false } => healthcheck(config).await,
+            Command::Healthcheck { e2e: true } => round_trip(config).await,
+            Command::Export {
+                user,
+                all,
+                format,
+                out,
+            } => transfer::export(config, user, all, format, out).await,
+            Command::Import { user, source } => transfer::import(config, &user, &source).await,
             Command::PowersyncConfig { .. } => unreachable!("handled above"),
             Command::Keys(command) => accounts::keys(config, command).await,
             Command::User(UserCommand::Invitation(command)) => {
@@ -295,11 +338,19 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-async fn check(config: Config, postgres_only: bool, strict: bool) -> anyhow::Result<ExitCode> {
+async fn check(
+    config: Config,
+    postgres_only: bool,
+    strict: bool,
+    e2e: bool,
+) -> anyhow::Result<ExitCode> {
     let pool = db::connect(&config.database).await?;
-    let mut checks = db::preflight(&pool, &config)
-        .await
-        .map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    let mut checks = vec![db::tls::encryption(&pool, config.database.url.expose()).await];
+    checks.extend(
+        db::preflight(&pool, &config)
+            .await
+            .map_err(|e| db::explain(&e, config.database.url.expose()))?,
+    );
     if !postgres_only {
         checks.extend(crate::powersync::checks(&pool, &config, &reqwest::Client::new()).await);
         checks.extend(crate::auth::oidc::checks(&config).await);
@@ -315,6 +366,12 @@ async fn check(config: Config, postgres_only: bool, strict: bool) -> anyhow::Res
         .iter()
         .filter(|c| c.severity == Severity::Warn)
         .count();
+    if e2e && crate::client::run(&pool, &config).await != crate::client::Outcome::RoundTrip {
+        eprintln!(
+            "error: the end-to-end round trip failed; fix what its FAIL line says and run `notebox check --e2e` again"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if failures == 0 && warnings > 0 {
         println!("{warnings} warning(s): notebox can run; see above (`--strict` fails on them).");
         Ok(ExitCode::SUCCESS)
@@ -335,6 +392,7 @@ fn render_powersync_config(
     config: &Config,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
+    crate::db::tls::for_powersync(config.database.url.expose()).map_err(anyhow::Error::msg)?;
     let service = crate::powersync::service_config(config);
     let Some(dir) = out else {
         print!("{service}");
@@ -354,6 +412,15 @@ fn render_powersync_config(
         crate::powersync::required_env(config).join(", ")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `healthcheck --e2e`: only the round trip (see `check --e2e`).
+async fn round_trip(config: Config) -> anyhow::Result<ExitCode> {
+    let pool = db::connect(&config.database).await?;
+    Ok(match crate::client::run(&pool, &config).await {
+        crate::client::Outcome::RoundTrip => ExitCode::SUCCESS,
+        crate::client::Outcome::Failed => ExitCode::FAILURE,
+    })
 }
 
 async fn healthcheck(config: Config) -> anyhow::Result<ExitCode> {

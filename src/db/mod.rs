@@ -3,6 +3,7 @@
 mod migrate;
 mod powersync_setup;
 mod preflight;
+pub mod tls;
 
 use std::str::FromStr;
 
@@ -100,9 +101,7 @@ pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
         sqlx::Error::PoolTimedOut => format!(
             "timed out connecting to Postgres at {target}: check that it is running and reachable, or raise database.acquire_timeout"
         ),
-        sqlx::Error::Tls(e) => {
-            format!("TLS to Postgres at {target} failed ({e}): fix sslmode in database.url")
-        }
+        sqlx::Error::Tls(e) => tls::explain_failure(&e.to_string(), url),
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("28P01") => format!(
                 "Postgres refused the password for user {user:?}: fix the password in database.url"

@@ -155,7 +155,10 @@ async fn publication(pool: &PgPool, synced: &[String]) -> Result<SetupStep, sqlx
 async fn run_or_skip(pool: &PgPool, sql: &str, done: String) -> Result<SetupStep, sqlx::Error> {
     let mut tx = pool.begin().await?;
     for statement in sql.split(";\n") {
-        if let Err(e) = sqlx::query(statement).execute(&mut *tx).await {
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *tx)
+            .await
+        {
             if is_insufficient_privilege(&e) {
                 return Ok(SetupStep::Skipped {
                     reason: format!("the database role lacks the privilege ({e})"),
@@ -191,7 +194,9 @@ async fn execute_unlogged(pool: &PgPool, sql: &str) -> Result<(), sqlx::Error> {
         .log_statements(log::LevelFilter::Off)
         .log_slow_statements(log::LevelFilter::Off, std::time::Duration::MAX);
     let mut conn = PgConnection::connect_with(&options).await?;
-    let result = sqlx::query(sql).execute(&mut conn).await;
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await;
     let _ = conn.close().await;
     result.map(drop)
 }
@@ -252,7 +257,7 @@ async fn replication_role(
                 let alter =
                     format_sql(pool, "alter role %I with login replication", &[role]).await?;
                 steps.push(if privileges.superuser {
-                    sqlx::query(&alter).execute(pool).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(alter)).execute(pool).await?;
                     SetupStep::Changed(format!("gave role {role:?} LOGIN REPLICATION"))
                 } else {
                     SetupStep::Skipped {
@@ -415,7 +420,10 @@ async fn storage(
         // CREATE DATABASE cannot run inside a transaction block: plain execute.
         let create_db = format_sql(pool, "create database %I owner %I", &[database, user]).await?;
         if privileges.superuser || privileges.create_db {
-            match sqlx::query(&create_db).execute(pool).await {
+            match sqlx::query(sqlx::AssertSqlSafe(create_db))
+                .execute(pool)
+                .await
+            {
                 Ok(_) => steps.push(SetupStep::Changed(format!(
                     "created storage database {database:?} owned by {user:?}"
                 ))),

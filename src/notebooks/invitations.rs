@@ -313,7 +313,7 @@ pub async fn show(
         invited_by_name: Option<String>,
         has_account: bool,
     }
-    let row: Row = sqlx::query_as(&format!(
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {FOUND_COLUMNS}, n.name as notebook_name,
                 nullif(coalesce(nullif(u.display_name, ''), u.email), '') as invited_by_name,
                 exists (select 1 from users x where lower(x.email) = lower(i.email)) as has_account
@@ -321,7 +321,7 @@ pub async fn show(
          left join notebooks n on n.id = i.notebook_id
          left join users u on u.id = i.invited_by
          where i.token_hash = $1"
-    ))
+    )))
     .bind(hash_token(&token))
     .fetch_optional(&state.pool)
     .await?
@@ -366,9 +366,9 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     let unknown = || ApiError::Missing("there is no such invitation".into());
     let id: Uuid = id.parse().map_err(|_| unknown())?;
-    let found: Found = sqlx::query_as(&format!(
+    let found: Found = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {FOUND_COLUMNS} from invitations i where i.id = $1"
-    ))
+    )))
     .bind(id)
     .fetch_optional(&state.pool)
     .await?
@@ -396,9 +396,9 @@ pub async fn check_signup_invitation(
     token: &str,
     email: &str,
 ) -> Result<(), ApiError> {
-    let found: Found = sqlx::query_as(&format!(
+    let found: Found = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {FOUND_COLUMNS} from invitations i where i.token_hash = $1"
-    ))
+    )))
     .bind(hash_token(token))
     .fetch_optional(db)
     .await?
@@ -425,9 +425,9 @@ async fn consume(
     user: &User,
     what_to_do: &str,
 ) -> Result<Accepted, ApiError> {
-    let found: Found = sqlx::query_as(&format!(
+    let found: Found = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {FOUND_COLUMNS} from invitations i where i.token_hash = $1 for update of i"
-    ))
+    )))
     .bind(hash_token(token))
     .fetch_optional(&mut *tx)
     .await?

@@ -105,9 +105,9 @@ pub async fn list(
 ) -> Result<Json<MemberList>, ApiError> {
     let notebook_id = parse_id(&notebook_id, unknown_notebook)?;
     role_of(&state.pool, notebook_id, session.user.id).await?;
-    let members = sqlx::query_as(&format!(
+    let members = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {MEMBER_COLUMNS} from notebook_members where notebook_id = $1 order by created_at, email"
-    ))
+    )))
     .bind(notebook_id)
     .fetch_all(&state.pool)
     .await?;
@@ -140,10 +140,10 @@ pub async fn add(
             "nobody has an account with the email {email}: invite them with POST /api/invitations, and they join when they sign up"
         )));
     };
-    let added: Option<Member> = sqlx::query_as(&format!(
+    let added: Option<Member> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into notebook_members (notebook_id, user_id, role, added_by) values ($1, $2, $3, $4)
          on conflict (notebook_id, user_id) do nothing returning {MEMBER_COLUMNS}"
-    ))
+    )))
     .bind(notebook_id)
     .bind(user_id)
     .bind(request.role)
@@ -186,9 +186,9 @@ pub async fn change_role(
             "this is the notebook's last owner: make another member owner first".into(),
         ));
     }
-    let member: Member = sqlx::query_as(&format!(
+    let member: Member = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update notebook_members set role = $3 where notebook_id = $1 and user_id = $2 returning {MEMBER_COLUMNS}"
-    ))
+    )))
     .bind(notebook_id)
     .bind(user_id)
     .bind(request.role)

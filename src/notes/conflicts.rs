@@ -51,10 +51,10 @@ pub async fn resolve(
     let conflict_id = parse_note_id(&conflict_id)?;
     let me = session.user.id;
     let mut tx = state.pool.begin().await?;
-    let allowed: Option<bool> = sqlx::query_scalar(&format!(
+    let allowed: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select {} from notes n where n.id = $2 for update",
         may_write("n.owner_id", "n.notebook_id")
-    ))
+    )))
     .bind(me)
     .bind(note_id)
     .fetch_optional(&mut *tx)
@@ -91,9 +91,9 @@ pub async fn resolve(
     };
     if let Some(text) = replacement {
         save_version(&mut tx, note_id, "conflict").await?;
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "update notes set {column} = $2, updated_at = now(), updated_by = $3 where id = $1"
-        ))
+        )))
         .bind(note_id)
         .bind(text)
         .bind(me)

@@ -53,10 +53,10 @@ pub async fn list(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<Trash>, ApiError> {
-    let notes = sqlx::query_as(&format!(
+    let notes = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{} order by t.deleted_at desc limit 500",
         visible()
-    ))
+    )))
     .bind(session.user.id)
     .fetch_all(&state.pool)
     .await?;
@@ -69,7 +69,7 @@ async fn find(
     note_id: &str,
 ) -> Result<TrashedNote, ApiError> {
     let id = parse_note_id(note_id)?;
-    sqlx::query_as(&format!("{} and t.id = $2", visible()))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{} and t.id = $2", visible())))
         .bind(session.user.id)
         .bind(id)
         .fetch_optional(&state.pool)

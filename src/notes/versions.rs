@@ -40,10 +40,10 @@ async fn check_access(
     write: bool,
 ) -> Result<(), ApiError> {
     let rule = if write { may_write } else { may_see };
-    let allowed: Option<bool> = sqlx::query_scalar(&format!(
+    let allowed: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select {} from notes n where n.id = $2",
         rule("n.owner_id", "n.notebook_id")
-    ))
+    )))
     .bind(session.user.id)
     .bind(note_id)
     .fetch_optional(&state.pool)

@@ -123,8 +123,11 @@ struct Connection {
     database: String,
     username: String,
     password: YamlValue,
-    /// Not read from a URI: PowerSync defaults to verify-full.
+    /// Not read from a URI (PowerSync defaults to verify-full): taken from database.url.
     sslmode: &'static str,
+    /// The CA's PEM (PowerSync takes the certificate itself, not a path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cacert: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +139,8 @@ enum Storage {
         kind: &'static str,
         uri: YamlValue,
         sslmode: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cacert: Option<String>,
     },
     Database(Connection),
 }
@@ -185,11 +190,19 @@ pub fn service_config(config: &Config) -> String {
         .as_ref()
         .map(|u| u.path().trim_start_matches('/').to_owned())
         .unwrap_or_default();
+    // `notebox powersync-config` refuses a URL this cannot render (an unreadable CA).
+    let tls = crate::db::tls::for_powersync(config.database.url.expose()).unwrap_or(
+        crate::db::tls::PowerSyncTls {
+            sslmode: "disable",
+            cacert: None,
+        },
+    );
     let storage = if ps.storage_database.is_empty() {
         Storage::Uri {
             kind: "postgresql",
             uri: env(ENV_STORAGE_URI),
-            sslmode: "disable",
+            sslmode: tls.sslmode,
+            cacert: tls.cacert.clone(),
         }
     } else {
         Storage::Database(Connection {
@@ -199,7 +212,8 @@ pub fn service_config(config: &Config) -> String {
             database: ps.storage_database.clone(),
             username: ps.storage_user.clone(),
             password: env(ENV_STORAGE_PASSWORD),
-            sslmode: "disable",
+            sslmode: tls.sslmode,
+            cacert: tls.cacert.clone(),
         })
     };
     let rendered = ServiceConfig {
@@ -211,7 +225,8 @@ pub fn service_config(config: &Config) -> String {
                 database,
                 username: ps.replication_role.clone(),
                 password: env(ENV_REPLICATION_PASSWORD),
-                sslmode: "disable",
+                sslmode: tls.sslmode,
+                cacert: tls.cacert,
             }],
         },
         storage,

@@ -208,12 +208,12 @@ async fn stored_texts(
         .iter()
         .map(|c| format!("x.{}::text", quote(c)))
         .collect();
-    let rows: Vec<(String, Vec<Option<String>>)> = sqlx::query_as(&format!(
+    let rows: Vec<(String, Vec<Option<String>>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select x.{id}::text, array[{selected}] from ({rows}) x for update",
         id = quote(&table.id.name),
         selected = selected.join(", "),
         rows = writable_rows(table),
-    ))
+    )))
     .bind(ids)
     .bind(owner)
     .fetch_all(conn)

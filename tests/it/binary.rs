@@ -169,9 +169,9 @@ fn unreachable_database_is_one_sentence() {
 #[sqlx::test(migrations = false)]
 async fn wrong_password_is_named(pool: PgPool) {
     let role = crate::helpers::unique("pw");
-    sqlx::query(&format!(
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "create role {role} login password 'right-password'"
-    ))
+    )))
     .execute(&pool)
     .await
     .unwrap();
@@ -184,7 +184,7 @@ async fn wrong_password_is_named(pool: PgPool) {
             .args(["migrate", "--status"])
             .env("NOTEBOX_DATABASE__URL", url.as_str()),
     );
-    sqlx::query(&format!("drop role {role}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("drop role {role}")))
         .execute(&pool)
         .await
         .unwrap();

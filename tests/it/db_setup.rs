@@ -127,7 +127,7 @@ async fn replication_role_logs_in_and_reads_synced_tables_only(pool: PgPool) {
     .await
     .expect("the replication role logs in with the configured password");
     for table in db::synced_tables(&config) {
-        sqlx::query(&format!("select * from public.{table}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("select * from public.{table}")))
             .execute(&mut conn)
             .await
             .unwrap();
@@ -214,7 +214,10 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
         format!("grant create on database \"{database}\" to {app_role}"),
         format!("grant create on schema public to {app_role}"),
     ] {
-        sqlx::query(&sql).execute(&pool).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     let mut config = config_for(&pool);
     // A quote in the password once defeated the masking of the printed SQL.
@@ -256,11 +259,11 @@ async fn unprivileged_role_gets_the_sql_an_admin_must_run(pool: PgPool) {
     let again = db::migrate(&app_pool, &config).await.unwrap();
     assert!(matches!(&again[0], SetupStep::AlreadyDone(_)), "{again:#?}");
     app_pool.close().await;
-    sqlx::query(&format!("drop owned by {app_role}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("drop owned by {app_role}")))
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query(&format!("drop role {app_role}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("drop role {app_role}")))
         .execute(&pool)
         .await
         .unwrap();

@@ -64,7 +64,7 @@ pub async fn drop_powersync_objects(pool: &PgPool, config: &Config) {
         format!("drop owned by \"{}\"", ps.replication_role),
         format!("drop role if exists \"{}\"", ps.replication_role),
     ] {
-        let _ = sqlx::query(&sql).execute(pool).await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await;
     }
 }
 

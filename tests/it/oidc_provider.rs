@@ -235,7 +235,7 @@ pub fn person<'a>(sub: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 pub async fn count(pool: &PgPool, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
         .fetch_one(pool)
         .await
         .unwrap()

@@ -389,7 +389,7 @@ async fn authorization_matrix(pool: PgPool) {
     for (index, case) in cases.iter().enumerate() {
         // A fresh database per case, so cases cannot lean on each other.
         let name = crate::helpers::unique("matrix");
-        sqlx::query(&format!("create database {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
             .execute(&pool)
             .await
             .unwrap();
@@ -428,10 +428,12 @@ async fn authorization_matrix(pool: PgPool) {
             (case.entry)(&team)
         );
         case_pool.close().await;
-        sqlx::query(&format!("drop database {name} with (force)"))
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database {name} with (force)"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
     }
 }
 

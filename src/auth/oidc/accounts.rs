@@ -54,10 +54,10 @@ pub async fn sign_in(
         }
     }
     let mut tx = pool.begin().await?;
-    let linked: Option<User> = sqlx::query_as(&format!(
+    let linked: Option<User> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {USER_COLUMNS} from user_identities i join users u on u.id = i.user_id
          where i.issuer = $1 and i.subject = $2"
-    ))
+    )))
     .bind(&identity.issuer)
     .bind(&identity.subject)
     .fetch_optional(&mut *tx)

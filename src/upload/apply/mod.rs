@@ -301,7 +301,9 @@ async fn run_group(
             // One text[] per column (not one jsonb document): Postgres still coerces each
             // value from text, without parsing and walking a JSON document first.
             let sql = claimed(put_sql(table, extra), table.writable.len() + 3);
-            let mut query = sqlx::query(&sql).bind(&ids).bind(&owner_text);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(&ids)
+                .bind(&owner_text);
             for column in &table.writable {
                 let values: Vec<Option<String>> = group
                     .entries
@@ -328,13 +330,18 @@ async fn run_group(
                 (claimed, 0)
             } else {
                 let sql = claimed(patch_sql(table, &columns, extra), 4);
-                let query = sqlx::query(&sql).bind(rows()).bind(&owner_text).bind(&ids);
+                let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(rows())
+                    .bind(&owner_text)
+                    .bind(&ids);
                 execute(conn, query, claim).await?
             }
         }
         Op::Delete => {
             let sql = claimed(delete_sql(table, extra), 3);
-            let query = sqlx::query(&sql).bind(&ids).bind(&owner_text);
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(&ids)
+                .bind(&owner_text);
             execute(conn, query, claim).await?
         }
     };
@@ -347,11 +354,12 @@ async fn run_group(
     // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the uploader's
     // to write (or moves into a notebook that is not), in which case the statement touched
     // nothing. Ask which.
-    let mut denied: Vec<(String, String)> = sqlx::query_as(&denied_rows(table, "$1", group.op))
-        .bind(&ids)
-        .bind(&owner_text)
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut denied: Vec<(String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(denied_rows(table, "$1", group.op)))
+            .bind(&ids)
+            .bind(&owner_text)
+            .fetch_all(&mut *conn)
+            .await?;
     if let Some(column) = notebook_column(table).filter(|_| group.op != Op::Delete) {
         // Where each entry writes the row (absent from a PATCH: it stays where it is).
         let (moved_ids, targets): (Vec<&str>, Vec<Option<String>>) = group
