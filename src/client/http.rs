@@ -87,7 +87,9 @@ impl HttpClient for SdkHttp {
                 status,
                 content_type,
                 body: ResponseBody {
-                    reader: Box::pin(futures_util::stream::empty()),
+                    reader: Box::pin(futures_util::stream::empty::<
+                        Result<bytes::Bytes, PowerSyncError>,
+                    >()),
                     length: Some(0),
                 },
             });

@@ -420,7 +420,7 @@ async fn storage(
         // CREATE DATABASE cannot run inside a transaction block: plain execute.
         let create_db = format_sql(pool, "create database %I owner %I", &[database, user]).await?;
         if privileges.superuser || privileges.create_db {
-            match sqlx::query(sqlx::AssertSqlSafe(create_db))
+            match sqlx::query(sqlx::AssertSqlSafe(create_db.as_str()))
                 .execute(pool)
                 .await
             {

@@ -369,13 +369,15 @@ async fn run_group(
             .map(|&i| (checked[i].id.as_str(), as_text(checked[i].data.get(column))))
             .unzip();
         if !moved_ids.is_empty() {
-            let moves: Vec<(String, String)> =
-                sqlx::query_as(&denied_moves(table, &put_moves("$3::text[]")))
-                    .bind(&moved_ids)
-                    .bind(&owner_text)
-                    .bind(&targets)
-                    .fetch_all(&mut *conn)
-                    .await?;
+            let moves: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(denied_moves(
+                table,
+                &put_moves("$3::text[]"),
+            )))
+            .bind(&moved_ids)
+            .bind(&owner_text)
+            .bind(&targets)
+            .fetch_all(&mut *conn)
+            .await?;
             denied.extend(moves);
         }
     }
