@@ -113,7 +113,7 @@ pub async fn session_from(
     {
         return Ok(CurrentSession { user, token });
     }
-    let (user, expires_at) = sessions::lookup(&state.pool, &token)
+    let (user, expires_at) = sessions::lookup(&state.pool, &token, state.config.auth.session_ttl)
         .await?
         .ok_or_else(expired_session)?;
     recent.insert(hash, (user.clone(), expires_at));

@@ -3,13 +3,13 @@
 use std::net::IpAddr;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::extract::{CurrentSession, SESSION_COOKIE};
+use super::extract::{Credential, CurrentSession, SESSION_COOKIE};
 use super::rate_limit::client_key;
 use super::users::{self, User};
 use super::{sessions, setup, tokens};
@@ -276,14 +276,18 @@ async fn start_session(
 
 /// The `Set-Cookie` value that carries a new session to the browser.
 pub(super) fn session_cookie(config: &crate::config::Config, token: &str) -> String {
+    session_cookie_for(config, token, config.auth.session_ttl.as_secs())
+}
+
+/// The `Set-Cookie` value for a session that lives `max_age` more seconds.
+fn session_cookie_for(config: &crate::config::Config, token: &str, max_age: u64) -> String {
     let secure = if config.server.public_url.scheme() == "https" {
         "; Secure"
     } else {
         ""
     };
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        config.auth.session_ttl.as_secs()
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     )
 }
 
@@ -318,16 +322,17 @@ struct TokenResponse {
 #[tracing::instrument(skip_all)]
 pub async fn token(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: CurrentSession,
 ) -> Result<Response, ApiError> {
     let user_id = session.user.id;
     // The session check may come from the cache (up to auth.recheck_after old), but a token
     // outlives that by far: issuing one asks Postgres whether the session and the account
-    // still stand, so `notebox user disable` stops new tokens at once.
-    if sessions::lookup(&state.pool, &session.token)
-        .await?
-        .is_none()
-    {
+    // still stand, so `notebox user disable` stops new tokens at once. The same lookup
+    // slides a session in use past half its life (see `sessions::lookup`).
+    let Some((_, expires_at)) =
+        sessions::lookup(&state.pool, &session.token, state.config.auth.session_ttl).await?
+    else {
         state
             .auth
             .recent_sessions
@@ -336,7 +341,7 @@ pub async fn token(
         return Err(ApiError::Unauthorized(
             "your session has ended or your account is disabled: log in again".into(),
         ));
-    }
+    };
     // A token signed for this user a moment ago, by the key that signs now, is handed out
     // again: a reconnect storm (PowerSync restarted, every client refetching) costs one
     // RSA signature per user, and a rotation still takes effect at once.
@@ -365,7 +370,18 @@ pub async fn token(
         expires_at: issued.expires_at,
         user_id: session.user.id.hyphenated().to_string(),
     };
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+    let mut response = ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
+    // The web UI asks for a token every few minutes while open: its cookie follows the
+    // session's (possibly renewed) expiry, so the browser does not drop a live session.
+    if let Some(Credential::Cookie(_)) = Credential::from_headers(&headers) {
+        let left = (expires_at - Utc::now()).num_seconds().max(0) as u64;
+        let cookie = session_cookie_for(&state.config, &session.token, left);
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+        );
+    }
+    Ok(response)
 }
 
 /// The published keys. Public, cheap and served from memory: PowerSync drops every

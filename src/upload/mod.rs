@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/data", post(upload))
         .route("/data/limits", get(limits::limits))
         .route("/data/oversized", post(limits::oversized))
+        .route("/data/rejections/dismiss", post(rejections::dismiss))
 }
 
 /// The user an upload is written as: from a session (cookie or bearer) or a PowerSync

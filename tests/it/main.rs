@@ -18,6 +18,7 @@ mod oidc_accounts;
 mod oidc_provider;
 mod powersync;
 mod sharing;
+mod ui_core;
 mod upload;
 mod upload_cancel;
 mod upload_limits;
