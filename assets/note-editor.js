@@ -9,7 +9,8 @@ import { sizeWarning } from './size-warning.js';
 
 export function createEditorView() {
   const back = h('button', { class: 'icon-button back', type: 'button', 'aria-label': 'Back to notes' }, icon('back'));
-  const saveState = h('span', { class: 'save-state', role: 'status' });
+  // Not a live region: it changes with every keystroke (editing, saving, saved).
+  const saveState = h('span', { class: 'save-state' });
   const deleteButton = h(
     'button',
     { class: 'button ghost danger-text', type: 'button', 'aria-label': 'Delete note' },
@@ -23,7 +24,14 @@ export function createEditorView() {
     'View only',
   );
   const moveSelect = h('select', { class: 'move-select', 'aria-label': 'Notebook of this note', title: 'Move to another notebook' });
-  const titleInput = h('input', { class: 'title-input', type: 'text', placeholder: 'Untitled', 'aria-label': 'Title', maxlength: 1000 });
+  // A textarea, so a long title wraps (on a phone above all) instead of being cut.
+  const titleInput = h('textarea', { class: 'title-input', rows: 1, placeholder: 'Untitled', 'aria-label': 'Title', maxlength: 1000, spellcheck: 'true' });
+  titleInput.addEventListener('input', () => {
+    if (!/[\r\n]/.test(titleInput.value)) return;
+    const at = titleInput.selectionStart;
+    titleInput.value = titleInput.value.replace(/\r?\n|\r/g, ' ');
+    titleInput.setSelectionRange(at, at);
+  });
   const bodyInput = h('textarea', { class: 'body-input', placeholder: 'Start writing…', 'aria-label': 'Note' });
   const bodySize = sizeWarning(bodyInput);
   const meta = h('p', { class: 'editor-meta' });
@@ -65,6 +73,7 @@ export function createEditorView() {
         saving: 'Saving…',
         saved: 'Saved on this device',
         error: 'Could not save',
+        refused: 'Not saved: the server refused it (see above)',
       }[state] ?? '';
     },
 

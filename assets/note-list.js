@@ -52,9 +52,11 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
     const now = new Date();
     replace(list, rows.map((row) => item(row, now)));
     if (focusedId) list.querySelector(`[data-id="${focusedId}"]`)?.focus();
-    count.textContent = query
+    const counted = query
       ? `${plural(rows.length, 'match', 'matches')} for “${query}”`
       : plural(rows.length, 'note');
+    // A live region: rewriting the same words would announce them again on every save.
+    if (count.textContent !== counted) count.textContent = counted;
     renderEmpty();
   }
 

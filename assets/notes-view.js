@@ -15,6 +15,7 @@ import { createNotebooks } from './notebooks.js';
 import { createLossNotice, createScopeBar, createSidebar } from './sidebar-view.js';
 import { createRejectionsBanner, createSyncStatus } from './sync-view.js';
 import { bindShortcuts, createLogoutButton } from './shortcuts.js';
+import { createRelogin } from './relogin.js';
 import { createToaster } from './ui.js';
 
 const SAVE_DELAY_MS = 400;
@@ -24,12 +25,31 @@ const NOTE_PATH = /^\/notes\/([0-9a-f-]{36})\/?$/;
 export async function startNotes(root, user, hooks) {
   const db = openDatabase(user.id);
   await db.init();
-  const connector = new NoteboxConnector({ onSessionEnded: () => hooks.onSessionEnded() });
+  const connector = new NoteboxConnector({ onSessionEnded: () => sessionEnded() });
   connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error));
 
   const abort = new AbortController();
   const { signal } = abort;
-  const sync = createSyncStatus(db, signal);
+  const sync = createSyncStatus(db, signal, connector);
+
+  // The session ended (token and upload requests both notice; the first one acts): the
+  // screen stays, the editor keeps its text, and logging in again resumes the uploads.
+  let ended = false;
+  const relogin = createRelogin(user, {
+    onSignedIn: () => {
+      ended = false;
+      sync.setSessionEnded(false);
+      connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error));
+    },
+    onSwitchAccount: () => hooks.onSessionEnded(),
+  });
+  function sessionEnded() {
+    if (ended || signal.aborted) return;
+    ended = true;
+    sync.setSessionEnded(true);
+    const typing = [titleInput, bodyInput].includes(document.activeElement);
+    relogin.show({ ask: !typing && !document.querySelector('dialog[open]') });
+  }
 
   // ---- layout ------------------------------------------------------------------------
   const newButton = h(
@@ -57,7 +77,7 @@ export async function startNotes(root, user, hooks) {
     onLogout: () => hooks.onLogout(),
     onError: (error) => toaster.show(`Could not log out: ${error.message}`),
   });
-  const banner = createRejectionsBanner(db, signal, { onOpenNote: (id) => navigate(id) });
+  const banner = createRejectionsBanner(db, signal, { onOpenNote: (id) => navigate(id), toaster: { show: (...args) => toaster.show(...args) } });
   const toastRegion = h('div', { class: 'toast-region' });
   const toaster = createToaster(toastRegion);
   const notice = createLossNotice();
@@ -114,7 +134,7 @@ export async function startNotes(root, user, hooks) {
       h(
         'header',
         { class: 'topbar' },
-        h('div', { class: 'brand' }, logo(), h('span', {}, 'notebox')),
+        h('h1', { class: 'brand' }, logo(), h('span', {}, 'notebox')),
         sync.element,
         h(
           'div',
@@ -124,6 +144,7 @@ export async function startNotes(root, user, hooks) {
         ),
       ),
       banner.element,
+      relogin.element,
       notice.element,
       workspace,
       toastRegion,
@@ -306,6 +327,24 @@ export async function startNotes(root, user, hooks) {
     noteWatch = new AbortController();
     const mine = noteWatch;
     signal.addEventListener('abort', () => mine.abort(), { once: true });
+    // A refusal of this note (new, or not yet dismissed when it opens): the editor says so
+    // instead of "Saved", until the next edit.
+    let refusalSeen = null;
+    db.watch(
+      `SELECT id FROM upload_rejections WHERE row_id = ? AND id NOT IN (SELECT rejection_id FROM dismissed_rejections)
+        ORDER BY created_at DESC LIMIT 1`,
+      [id],
+      {
+        onResult: (result) => {
+          const refusal = result.rows?._array?.[0]?.id ?? null;
+          if (mine.signal.aborted || current?.id !== id || !refusal || refusal === refusalSeen) return;
+          refusalSeen = refusal;
+          if (!dirty() && !save.pending()) view.setSaveState('refused');
+        },
+        onError: (e) => console.error(e),
+      },
+      { signal: mine.signal, throttleMs: 30 },
+    );
     db.watch('SELECT * FROM notes WHERE id = ?', [id], {
       onResult: (result) => {
         if (mine.signal.aborted || current?.id !== id) return;
@@ -392,6 +431,7 @@ export async function startNotes(root, user, hooks) {
       }
     }
     const index = noteList.indexOf(id);
+    const fromEditor = current?.id === id;
     deleting.add(id);
     createdHere.delete(id);
     await db.execute('DELETE FROM notes WHERE id = ?', [id]);
@@ -405,14 +445,18 @@ export async function startNotes(root, user, hooks) {
     const name = row.title?.trim() ? `“${row.title.trim()}”` : 'Untitled note';
     toaster.show(`${name} deleted`, {
       action: 'Undo',
+      // Undo puts the note back exactly as it was: same times, so the same place in the
+      // list; focus goes back where the delete came from (the editor, or the list item).
       onAction: async () => {
         await db.execute(
           'INSERT INTO notes (id, owner_id, notebook_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          [row.id, row.owner_id, row.notebook_id, row.title ?? '', row.body ?? '', row.created_at, nowIso()],
+          [row.id, row.owner_id, row.notebook_id, row.title ?? '', row.body ?? '', row.created_at, row.updated_at],
         );
         deleting.delete(row.id);
         sync.refreshWaiting();
-        navigate(row.id);
+        if (fromEditor) return navigate(row.id, { focus: 'body' });
+        await poll(() => noteList.item(row.id));
+        (noteList.item(row.id) ?? search).focus();
       },
     });
   }
@@ -479,6 +523,12 @@ export async function startNotes(root, user, hooks) {
       await db.close().catch(() => {});
     },
   };
+}
+
+/** Resolves once `check()` is truthy, or after a second at most (a list re-render, say). */
+async function poll(check, timeout = 1000) {
+  const deadline = Date.now() + timeout;
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function docTitle(title) {
