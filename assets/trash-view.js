@@ -88,7 +88,7 @@ export function openTrashDialog({ user, notebookName, onRestored }) {
         'div',
         { class: 'trash-actions' },
         h('button', { class: 'button', type: 'button', 'aria-label': `Restore “${title}”`, onclick: () => restore(note) }, icon('restore'), h('span', {}, 'Restore')),
-        h('button', { class: 'button ghost danger-text', type: 'button', 'aria-label': `Delete “${title}” forever`, onclick: () => purge(note) }, 'Delete forever'),
+        h('button', { class: 'button ghost danger-text', type: 'button', 'aria-label': `Delete forever “${title}”`, onclick: () => purge(note) }, 'Delete forever'),
       ),
     );
   }
