@@ -57,6 +57,13 @@ test('axe finds nothing on any screen, light or dark', async () => {
     await page.locator('.note-item', { hasText: 'Plans for the garden' }).waitFor();
     await bothSchemes(page, 'notes list');
 
+    await page.locator('body').press('?');
+    const shortcuts = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await shortcuts.waitFor();
+    assert.match(await shortcuts.textContent(), /New note/);
+    await bothSchemes(page, 'keyboard shortcuts');
+    await closeDialog(page);
+
     await page.getByRole('searchbox', { name: 'Search notes' }).fill('garden');
     await page.locator('.note-item mark').first().waitFor();
     await bothSchemes(page, 'search results');
