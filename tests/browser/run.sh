@@ -3,6 +3,10 @@
 #
 #   DATABASE_URL=postgres://postgres:…@127.0.0.1:5432/postgres tests/browser/run.sh
 #   tests/browser/run.sh --serve    # start everything, print the URL, wait for Ctrl-C
+#   tests/browser/run.sh 19- 20-    # only the test files whose names contain one of these
+#                                   # (01-first-run always runs first: it creates the admin)
+#   NOTEBOX_BROWSER_BIN=target/debug/notebox tests/browser/run.sh …   # skip the ci-release
+#                                   # build (a debug build reads assets/ from disk: for iterating)
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script installs what it
 # needs (npm packages, Debian's chromium), builds the release-like notebox (profile
@@ -19,7 +23,8 @@ work=$(mktemp -d /tmp/notebox-browser.XXXXXX)
 pids=()
 database=""
 serve_only=false
-[ "${1:-}" = "--serve" ] && serve_only=true
+filters=()
+if [ "${1:-}" = "--serve" ]; then serve_only=true; else filters=("$@"); fi
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -83,9 +88,13 @@ command -v psql >/dev/null || setup_failed "psql is missing (apt-get install pos
 
 # The assets the tests load must be the ones embedded in the binary: debug builds read
 # assets/ from disk, so they would hide an asset missing from the embed.
-say "browser tests: cargo build --profile ci-release --bin notebox"
-(cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
-notebox_bin="$root/target/ci-release/notebox"
+if [ -n "${NOTEBOX_BROWSER_BIN:-}" ]; then
+    notebox_bin=$(cd "$root" && realpath "$NOTEBOX_BROWSER_BIN") || setup_failed "no binary at $NOTEBOX_BROWSER_BIN"
+else
+    say "browser tests: cargo build --profile ci-release --bin notebox"
+    (cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+    notebox_bin="$root/target/ci-release/notebox"
+fi
 
 database="notebox_browser_$(date +%s)_$$"
 psql "$DATABASE_URL" -qXc "create database \"$database\"" >"$work/psql.log" 2>&1 || setup_failed "could not create a database"
@@ -140,6 +149,17 @@ fi
 say "browser tests: node --test"
 # One file at a time, in name order: 01-first-run must meet an empty database.
 mapfile -t files < <(ls "$here"/tests/*.test.mjs | sort)
+if [ "${#filters[@]}" -gt 0 ]; then
+    chosen=()
+    for file in "${files[@]}"; do
+        name=$(basename "$file")
+        keep=false
+        [[ "$name" == 01-first-run.* ]] && keep=true
+        for filter in "${filters[@]}"; do [[ "$name" == *"$filter"* ]] && keep=true; done
+        $keep && chosen+=("$file")
+    done
+    files=("${chosen[@]}")
+fi
 (cd "$here" && node --test --test-concurrency=1 --test-reporter=tap "${files[@]}") 2>&1 | tee "$work/tap.log"
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
