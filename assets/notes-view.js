@@ -4,6 +4,7 @@
 // writes go to it too, and the SDK uploads them when it can.
 
 import { connect, NoteboxConnector, openDatabase } from './db.js';
+import { createAccountMenu } from './account-menu.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
 import { attachEditSafety } from './edit-safety.js';
@@ -115,13 +116,9 @@ export async function startNotes(root, user, hooks) {
         'header',
         { class: 'topbar' },
         h('div', { class: 'brand' }, logo(), h('span', {}, 'notebox')),
+        h('h1', { class: 'visually-hidden' }, 'Notes'),
         sync.element,
-        h(
-          'div',
-          { class: 'account' },
-          h('span', { class: 'who', title: user.email }, user.display_name || user.email),
-          logoutButton,
-        ),
+        h('div', { class: 'account' }, createAccountMenu(user, { onLogout: () => logoutButton.click() }).element, logoutButton),
       ),
       banner.element,
       notice.element,

@@ -48,12 +48,12 @@ export function createSidebar({ onSelect, onCreate, onClose }) {
 
   function item({ id, name, count, members, role, iconName }, selected) {
     const shared = members.length > 1;
-    const label = [
-      name || 'Untitled notebook',
+    // Read as one name: "Work, 3 notes, shared with 2 others" (the visible count is a digit).
+    const details = [
       `${count} note${count === 1 ? '' : 's'}`,
       shared ? `shared with ${members.length - 1} other${members.length === 2 ? '' : 's'}` : null,
       role === 'viewer' ? 'view only' : null,
-    ].filter(Boolean).join(', ');
+    ].filter(Boolean).map((d) => `, ${d}`).join('');
     return h(
       'li',
       {},
@@ -64,13 +64,13 @@ export function createSidebar({ onSelect, onCreate, onClose }) {
           type: 'button',
           dataset: { id: id ?? 'personal' },
           'aria-current': (id ?? null) === (selected ?? null) ? 'true' : null,
-          'aria-label': label,
           onclick: () => onSelect(id),
         },
         icon(iconName, 'nb-icon'),
         h('span', { class: 'nb-name' }, name || 'Untitled notebook'),
+        h('span', { class: 'visually-hidden' }, details),
         shared ? avatars(members, 3) : null,
-        h('span', { class: 'nb-count' }, String(count)),
+        h('span', { class: 'nb-count', 'aria-hidden': 'true' }, String(count)),
       ),
     );
   }
