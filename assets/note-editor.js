@@ -5,6 +5,8 @@
 
 import { h, icon, replace } from './dom.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
+import { createRenderedView } from './markdown.js';
+import { explainImagePaste } from './paste-image.js';
 import { sizeWarning } from './size-warning.js';
 
 export function createEditorView() {
@@ -34,12 +36,14 @@ export function createEditorView() {
   });
   const bodyInput = h('textarea', { class: 'body-input', placeholder: 'Start writing…', 'aria-label': 'Note' });
   const bodySize = sizeWarning(bodyInput);
+  const rendered = createRenderedView(bodyInput, { h, icon });
+  const pasteNotice = explainImagePaste(bodyInput);
   const meta = h('p', { class: 'editor-meta' });
   const editor = h(
     'article',
     { class: 'editor', hidden: true, 'aria-label': 'Editor' },
-    h('div', { class: 'editor-bar' }, back, viewOnly, saveState, h('span', { class: 'spacer' }), moveSelect, deleteButton),
-    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, bodySize.el, meta),
+    h('div', { class: 'editor-bar' }, back, viewOnly, saveState, h('span', { class: 'spacer' }), rendered.toggle, moveSelect, deleteButton),
+    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, rendered.element, pasteNotice, bodySize.el, meta),
   );
   const placeholder = h(
     'div',
@@ -91,6 +95,7 @@ export function createEditorView() {
       deleteButton.hidden = !writable;
       saveState.hidden = !writable;
       editor.classList.toggle('read-only', !writable);
+      rendered.refresh({ writable });
     },
 
     /**
@@ -108,6 +113,7 @@ export function createEditorView() {
       const created = parseTime(row.created_at);
       const updated = parseTime(row.updated_at);
       bodySize.update();
+      rendered.refresh({ opened: force, empty: !row.title && !row.body });
       meta.textContent = [
         updated ? `Edited ${relativeTime(updated)}${by ? ` by ${by}` : ''}` : null,
         created ? `created ${fullTime(created)}` : null,

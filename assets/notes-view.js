@@ -4,6 +4,7 @@
 // writes go to it too, and the SDK uploads them when it can.
 
 import { connect, NoteboxConnector, openDatabase } from './db.js';
+import { createAccountMenu } from './account-menu.js';
 import { logo } from './auth-view.js';
 import { debounce, h, icon, replace } from './dom.js';
 import { attachEditSafety } from './edit-safety.js';
@@ -136,12 +137,7 @@ export async function startNotes(root, user, hooks) {
         { class: 'topbar' },
         h('h1', { class: 'brand' }, logo(), h('span', {}, 'notebox')),
         sync.element,
-        h(
-          'div',
-          { class: 'account' },
-          h('span', { class: 'who', title: user.email }, user.display_name || user.email),
-          logoutButton,
-        ),
+        h('div', { class: 'account' }, createAccountMenu(user, { onLogout: () => logoutButton.click() }).element, logoutButton),
       ),
       banner.element,
       relogin.element,

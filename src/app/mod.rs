@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(upload::routes())
         .merge(crate::notebooks::routes())
         .merge(crate::notes::routes())
+        .merge(crate::account::routes().merge(crate::admin::routes()))
         .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))

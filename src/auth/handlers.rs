@@ -33,7 +33,7 @@ pub async fn setup_status(State(state): State<AppState>) -> Result<impl IntoResp
     let needs_setup = users::count(&state.pool).await? == 0;
     Ok(Json(SetupStatus {
         needs_setup,
-        signup: state.config.auth.signup,
+        signup: crate::admin::signup_policy(&state.pool, &state.config).await?,
     }))
 }
 
@@ -67,7 +67,12 @@ struct SessionResponse {
 }
 
 /// One attempt of `action` ("login", "signup") from `ip` on the account `email`.
-fn rate_limit(state: &AppState, action: &str, ip: IpAddr, email: &str) -> Result<(), ApiError> {
+pub(crate) fn rate_limit(
+    state: &AppState,
+    action: &str,
+    ip: IpAddr,
+    email: &str,
+) -> Result<(), ApiError> {
     let refused = |wait: std::time::Duration| ApiError::TooManyRequests {
         retry_after_secs: wait.as_secs().max(1),
     };
@@ -83,7 +88,7 @@ fn rate_limit(state: &AppState, action: &str, ip: IpAddr, email: &str) -> Result
         .map_err(refused)
 }
 
-fn busy(error: super::password::Busy) -> ApiError {
+pub(crate) fn busy(error: super::password::Busy) -> ApiError {
     ApiError::Unavailable {
         reason: error.to_string(),
         retry_after_secs: 2,
@@ -104,7 +109,18 @@ pub fn normalize_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn check_password(state: &AppState, password: &str) -> Result<(), ApiError> {
+/// The display name as stored: trimmed, at most 200 characters.
+pub(crate) fn check_display_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "the display name must be at most 200 characters long".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub(crate) fn check_password(state: &AppState, password: &str) -> Result<(), ApiError> {
     let min = state.config.auth.min_password_length;
     if password.chars().count() < min {
         return Err(ApiError::BadRequest(format!(
@@ -129,17 +145,13 @@ pub async fn signup(
     let email = normalize_email(&request.email)?;
     rate_limit(&state, "signup", ip, &email)?;
     check_password(&state, &request.password)?;
-    let display_name = request.display_name.unwrap_or_default().trim().to_owned();
-    if display_name.chars().count() > 200 {
-        return Err(ApiError::BadRequest(
-            "the display name must be at most 200 characters long".into(),
-        ));
-    }
+    let display_name = check_display_name(&request.display_name.unwrap_or_default())?;
     if let Some(token) = &request.invitation {
         crate::notebooks::check_signup_invitation(&state.pool, token, &email).await?;
     }
     // An invitation opens a closed sign-up, for its email only.
-    let closed = state.config.auth.signup == SignupPolicy::Closed && request.invitation.is_none();
+    let policy = crate::admin::signup_policy(&state.pool, &state.config).await?;
+    let closed = policy == SignupPolicy::Closed && request.invitation.is_none();
     let exists = users::count(&state.pool).await? > 0;
     if closed && exists {
         return Err(signup_closed());

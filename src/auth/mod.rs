@@ -1,7 +1,7 @@
 //! Who a user is: accounts, sessions, signing keys and the PowerSync tokens they sign.
 
 mod extract;
-mod handlers;
+pub(crate) mod handlers;
 pub mod keys;
 pub mod oidc;
 pub mod password;

@@ -1,6 +1,8 @@
 //! Integration tests: a real Postgres (DATABASE_URL, started by scripts/test), the router
 //! driven in-process, and the real binary.
 
+mod account;
+mod admin;
 mod auth;
 mod auth_limits;
 mod auth_setup;
