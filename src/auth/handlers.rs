@@ -276,14 +276,12 @@ async fn start_session(
 
 /// The `Set-Cookie` value that carries a new session to the browser.
 pub(super) fn session_cookie(config: &crate::config::Config, token: &str) -> String {
-    let secure = if config.server.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        config.auth.session_ttl.as_secs()
+    super::extract::set_cookie(
+        config,
+        (SESSION_COOKIE, token.to_owned()),
+        "/".into(),
+        axum_extra::extract::cookie::SameSite::Strict,
+        config.auth.session_ttl,
     )
 }
 
@@ -297,7 +295,13 @@ pub async fn logout(
         .auth
         .recent_sessions
         .remove(&sessions::hash_token(&session.token));
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear = super::extract::set_cookie(
+        &state.config,
+        (SESSION_COOKIE, String::new()),
+        "/".into(),
+        axum_extra::extract::cookie::SameSite::Strict,
+        std::time::Duration::ZERO,
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
