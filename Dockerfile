@@ -3,7 +3,18 @@
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
+# Dependencies first, in a layer of their own: built against empty stand-ins for our code, so
+# a change to src/, assets/ or migrations/ rebuilds only notebox, not every crate. This layer
+# is rebuilt only when Cargo.toml or Cargo.lock change.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src benches \
+    && echo 'fn main() {}' > src/main.rs \
+    && touch src/lib.rs \
+    && for bench in token upload; do echo 'fn main() {}' > "benches/$bench.rs"; done \
+    && cargo build --release --locked --bin notebox \
+    && rm -rf src benches target/release/notebox* target/release/deps/notebox-* \
+       target/release/deps/libnotebox-* target/release/.fingerprint/notebox-*
+COPY build.rs ./
 COPY src src
 COPY benches benches
 COPY migrations migrations

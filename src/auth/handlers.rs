@@ -288,18 +288,21 @@ async fn start_session(
 
 /// The `Set-Cookie` value that carries a new session to the browser.
 pub(super) fn session_cookie(config: &crate::config::Config, token: &str) -> String {
-    session_cookie_for(config, token, config.auth.session_ttl.as_secs())
+    session_cookie_for(config, token, config.auth.session_ttl)
 }
 
-/// The `Set-Cookie` value for a session that lives `max_age` more seconds.
-fn session_cookie_for(config: &crate::config::Config, token: &str, max_age: u64) -> String {
-    let secure = if config.server.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+/// The `Set-Cookie` value for a session that lives `max_age` more.
+fn session_cookie_for(
+    config: &crate::config::Config,
+    token: &str,
+    max_age: std::time::Duration,
+) -> String {
+    super::extract::set_cookie(
+        config,
+        (SESSION_COOKIE, token.to_owned()),
+        "/".into(),
+        axum_extra::extract::cookie::SameSite::Strict,
+        max_age,
     )
 }
 
@@ -313,7 +316,13 @@ pub async fn logout(
         .auth
         .recent_sessions
         .remove(&sessions::hash_token(&session.token));
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear = super::extract::set_cookie(
+        &state.config,
+        (SESSION_COOKIE, String::new()),
+        "/".into(),
+        axum_extra::extract::cookie::SameSite::Strict,
+        std::time::Duration::ZERO,
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
@@ -386,7 +395,7 @@ pub async fn token(
     // The web UI asks for a token every few minutes while open: its cookie follows the
     // session's (possibly renewed) expiry, so the browser does not drop a live session.
     if let Some(Credential::Cookie(_)) = Credential::from_headers(&headers) {
-        let left = (expires_at - Utc::now()).num_seconds().max(0) as u64;
+        let left = (expires_at - Utc::now()).to_std().unwrap_or_default();
         let cookie = session_cookie_for(&state.config, &session.token, left);
         response.headers_mut().insert(
             header::SET_COOKIE,

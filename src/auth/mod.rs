@@ -33,6 +33,12 @@ const IP_REFILL: Duration = Duration::from_secs(3);
 const ACCOUNT_BURST: u32 = 5;
 const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
 
+/// Entries per credential cache: a storm of more distinct users than this evicts (a miss is
+/// one database round trip), so memory stays bounded. ~1 KiB per session or token entry.
+const RECENT_SESSIONS: usize = 8_192;
+const RECENT_TOKENS: usize = 8_192;
+const RECENT_ACTIVE_USERS: usize = 32_768;
+
 /// Longest a signed token is handed out again.
 const TOKEN_REUSE_MAX: Duration = Duration::from_secs(60);
 
@@ -64,9 +70,9 @@ impl AuthState {
             ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
             account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
             hasher: password::Hasher::default(),
-            recent_sessions: Recent::new(recheck_after),
-            recent_active_users: Recent::new(recheck_after),
-            recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX)),
+            recent_sessions: Recent::new(recheck_after, RECENT_SESSIONS),
+            recent_active_users: Recent::new(recheck_after, RECENT_ACTIVE_USERS),
+            recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX), RECENT_TOKENS),
             oidc: oidc::Provider::default(),
             dummy_hash: OnceCell::new(),
         }

@@ -194,12 +194,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
     if config.database.migrate_on_start {
-        for step in db::migrate(&pool, &config).await? {
-            log_setup_step(&step);
-        }
+        // With database.admin_url the setup runs as that role and the app role is set up
+        // (created, granted) before the first connection as it below.
+        let admin = db::connect_admin(&config.database).await?;
+        let setup = db::under_setup_lock(&admin, || async {
+            for step in db::migrate(&admin, &config).await? {
+                log_setup_step(&step);
+            }
+            first_signing_key(&admin).await
+        })
+        .await;
+        admin.close().await;
+        setup?;
     }
+    let pool = db::connect(&config.database).await?;
     let checks = db::preflight(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
@@ -213,11 +222,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     if let Some(failed) = checks.iter().find(|c| c.severity == Severity::Fail) {
         bail!("{}", failed.message);
     }
-    if let Some(kid) = keys::ensure_signing_key(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
-    {
-        tracing::info!(%kid, "created the first token signing key");
+    if !config.database.migrate_on_start {
+        first_signing_key(&pool).await?;
     }
     match crate::auth::setup::issue(&pool).await {
         Ok(Some(token)) => {
@@ -236,6 +242,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     tokio::spawn(purge_hourly(pool.clone(), config.clone()));
     let state = AppState::new(config, pool.clone());
+    tokio::spawn(state.metrics.clone().upkeep());
     state.upload.schema(&state).await?; // a wrong [upload.tables] fails here, not on the first upload
     let config = state.config.clone();
     let listener = TcpListener::bind(config.server.bind)
@@ -264,6 +271,16 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn first_signing_key(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    if let Some(kid) = keys::ensure_signing_key(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
+    {
+        tracing::info!(%kid, "created the first token signing key");
+    }
+    Ok(())
+}
+
 fn log_setup_step(step: &db::SetupStep) {
     match step {
         db::SetupStep::Skipped { .. } => tracing::warn!("PowerSync setup {step}"),
@@ -272,9 +289,10 @@ fn log_setup_step(step: &db::SetupStep) {
 }
 
 async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
+    let pool = db::connect_admin(&config.database).await?;
     if !status_only {
-        for step in db::migrate(&pool, &config).await? {
+        let steps = db::under_setup_lock(&pool, || db::migrate(&pool, &config)).await?;
+        for step in steps {
             println!("{step}");
         }
     }
@@ -300,6 +318,11 @@ async fn check(config: Config, postgres_only: bool, strict: bool) -> anyhow::Res
     let mut checks = db::preflight(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
+    checks.push(
+        db::serving_role(&pool)
+            .await
+            .map_err(|e| db::explain(&e, config.database.url.expose()))?,
+    );
     if !postgres_only {
         checks.extend(crate::powersync::checks(&pool, &config, &reqwest::Client::new()).await);
         checks.extend(crate::auth::oidc::checks(&config).await);

@@ -109,6 +109,9 @@ mod proxies {
 pub struct DatabaseConfig {
     #[serde(serialize_with = "secret::serialize_url_redacted")]
     pub url: Secret,
+    /// A privileged role for `migrate` and the setup step only (roles, storage database,
+    /// grants to the `url` role); unset: `url` does those too.
+    pub admin_url: Option<Secret>,
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
@@ -125,6 +128,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: Secret::new("postgres://notebox:notebox@localhost:5432/notebox"),
+            admin_url: None,
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             migrate_on_start: true,

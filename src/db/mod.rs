@@ -1,5 +1,7 @@
 //! Postgres: the pool, migrations, the PowerSync setup and the preflight checks.
 
+mod app_role;
+mod bootstrap;
 mod migrate;
 mod powersync_setup;
 mod preflight;
@@ -11,6 +13,8 @@ use sqlx::{Connection, PgPool};
 
 use crate::config::{DatabaseConfig, redact_url_password};
 
+pub use app_role::serving_role;
+pub use bootstrap::under_setup_lock;
 pub use migrate::{MIGRATOR, MigrationState, migrate, migration_status};
 pub use powersync_setup::{PUBLICATION, SetupStep, setup_powersync, synced_tables};
 pub use preflight::{Check, Severity, preflight};
@@ -23,7 +27,21 @@ pub struct DbError(pub String);
 /// Opens the pool and proves it works with one connection, so a wrong URL fails now
 /// with a clear sentence instead of on the first request.
 pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
-    let url = config.url.expose();
+    connect_as(config, config.url.expose(), config.max_connections).await
+}
+
+/// The pool for `migrate` and the setup step: `database.admin_url` when set, else `url`.
+/// Small: the setup runs one step at a time.
+pub async fn connect_admin(config: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let url = config.admin_url.as_ref().unwrap_or(&config.url);
+    connect_as(config, url.expose(), 2).await
+}
+
+async fn connect_as(
+    config: &DatabaseConfig,
+    url: &str,
+    max_connections: u32,
+) -> Result<PgPool, DbError> {
     let options = connect_options(url)?.options([
         ("statement_timeout", millis(config.statement_timeout)),
         (
@@ -39,7 +57,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
         .map_err(|e| explain(&e, url))?;
     let _ = probe.close().await;
     Ok(PgPoolOptions::new()
-        .max_connections(config.max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(config.acquire_timeout)
         // No ping before every checkout (a round trip per request): a dead connection
         // fails on use, and that failure is already classified as transient.
