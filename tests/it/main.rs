@@ -16,6 +16,7 @@ mod notebooks;
 mod oidc;
 mod oidc_accounts;
 mod oidc_provider;
+mod openapi;
 mod powersync;
 mod sharing;
 mod upload;
