@@ -1,12 +1,12 @@
 //! `/api/account/*`: what a signed-in user changes about their own account — display name,
 //! password, and the sessions (devices) logged in to it.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::handlers as support;
@@ -14,20 +14,27 @@ use crate::auth::users::User;
 use crate::auth::{CurrentSession, sessions};
 use crate::http::{ApiError, ClientIp, Json};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/account", patch(update_profile))
-        .route("/account/password", post(change_password))
-        .route("/account/sessions", get(list_sessions))
-        .route("/account/sessions/{id}", delete(revoke_session))
+/// `/api/account…` (nested under `/api`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(update_profile))
+        .routes(routes!(change_password))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProfileRequest {
     display_name: String,
 }
 
+#[utoipa::path(patch, path = "/account", tag = "account", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = ProfileRequest,
+    responses(
+        (status = 200, description = "The account with its new display name", body = User),
+        (status = 400, description = "The display name is too long or not text", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn update_profile(
     State(state): State<AppState>,
@@ -52,14 +59,14 @@ async fn update_profile(
     Ok(Json(user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordRequest {
     current_password: String,
     new_password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PasswordChanged {
     /// How many other sessions were logged out.
     sessions_ended: usize,
@@ -67,6 +74,15 @@ struct PasswordChanged {
 
 /// Asks for the current password (a session left open on a shared computer must not be
 /// enough to take the account over), then logs out every other session and keeps this one.
+#[utoipa::path(post, path = "/account/password", tag = "account", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Changed; every other session of the account ended", body = PasswordChanged),
+        (status = 400, description = "The new password is too short or too long", body = crate::http::ErrorBody),
+        (status = 403, description = "The current password is wrong, or password login is off", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many attempts", body = crate::http::ErrorBody),
+        (status = 503, description = "Password hashing is saturated: retry", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn change_password(
     State(state): State<AppState>,
@@ -122,7 +138,7 @@ async fn change_password(
     }))
 }
 
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
 struct SessionInfo {
     /// Hex of the token's SHA-256: names the session without revealing its token.
     id: String,
@@ -133,6 +149,8 @@ struct SessionInfo {
     current: bool,
 }
 
+#[utoipa::path(get, path = "/account/sessions", tag = "account", security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, description = "Live sessions, this one first", body = Vec<SessionInfo>)))]
 #[tracing::instrument(skip_all)]
 async fn list_sessions(
     State(state): State<AppState>,
@@ -152,6 +170,12 @@ async fn list_sessions(
 }
 
 /// Logs one of the user's sessions out (the current one included: that is a logout).
+#[utoipa::path(delete, path = "/account/sessions/{id}", tag = "account", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = String, Path, description = "A session id from the list (hex SHA-256)")),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 404, description = "No such live session", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn revoke_session(
     State(state): State<AppState>,

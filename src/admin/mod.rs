@@ -6,10 +6,10 @@
 mod server;
 mod users;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use server::signup_policy;
 
@@ -18,19 +18,17 @@ use crate::auth::CurrentSession;
 use crate::auth::users::User;
 use crate::http::ApiError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/users", get(users::list).post(users::create))
-        .route("/admin/users/{id}/disable", post(users::disable))
-        .route("/admin/users/{id}/enable", post(users::enable))
-        .route("/admin/users/{id}/password", post(users::reset_password))
-        .route(
-            "/admin/settings",
-            get(server::settings).put(server::update_settings),
-        )
-        .route("/admin/keys", get(server::keys))
-        .route("/admin/keys/rotate", post(server::rotate_key))
-        .route("/admin/check", get(server::check))
+/// `/api/admin…` (nested under `/api`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::disable))
+        .routes(routes!(users::enable))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(server::settings, server::update_settings))
+        .routes(routes!(server::keys))
+        .routes(routes!(server::rotate_key))
+        .routes(routes!(server::check))
 }
 
 /// A session of an admin; anyone else gets 403.

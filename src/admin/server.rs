@@ -27,17 +27,22 @@ pub async fn signup_policy(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Settings {
     signup: SignupPolicy,
     /// What `auth.signup` in the config says (used until an admin chooses).
     signup_default: SignupPolicy,
 }
 
+#[utoipa::path(get, path = "/admin/settings", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The sign-up policy in force and the config's default", body = Settings),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn settings(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(_admin): Admin,
 ) -> Result<Json<Settings>, ApiError> {
     Ok(Json(Settings {
         signup: signup_policy(&state.pool, &state.config).await?,
@@ -45,12 +50,18 @@ pub async fn settings(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
     signup: SignupPolicy,
 }
 
+#[utoipa::path(put, path = "/admin/settings", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = SettingsChange,
+    responses(
+        (status = 200, description = "Changed, in force at once", body = Settings),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn update_settings(
     State(state): State<AppState>,
@@ -72,7 +83,7 @@ pub async fn update_settings(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     kid: String,
     created_at: DateTime<Utc>,
@@ -101,25 +112,37 @@ impl From<keys::KeyInfo> for KeyView {
     }
 }
 
+#[utoipa::path(get, path = "/admin/keys", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The signing keys, newest first", body = Vec<KeyView>),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn keys(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(_admin): Admin,
 ) -> Result<Json<Vec<KeyView>>, ApiError> {
     let list = keys::list(&state.pool).await?;
     Ok(Json(list.into_iter().map(KeyView::from).collect()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RotationView {
     kid: String,
     signing_from: DateTime<Utc>,
     /// The keys that stop signing, and when they leave the key set.
+    /// `[kid, retire_after]` of each key this rotation retires.
+    #[schema(value_type = Vec<Vec<String>>)]
     retired: Vec<(String, DateTime<Utc>)>,
 }
 
 /// `notebox keys rotate`: the new key is published now and signs after
 /// `auth.key_rotation_grace`, so PowerSync has fetched it before it sees a token it signed.
+#[utoipa::path(post, path = "/admin/keys/rotate", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A new key signs from `signing_from`; the old ones retire", body = RotationView),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn rotate_key(
     State(state): State<AppState>,
@@ -141,19 +164,25 @@ pub async fn rotate_key(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CheckView {
     name: &'static str,
     /// "ok", "warn" or "fail".
+    #[schema(value_type = String)]
     severity: &'static str,
     message: String,
 }
 
 /// What `notebox check` prints, as JSON (it only reads).
+#[utoipa::path(get, path = "/admin/check", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "What `notebox check` reports", body = Vec<CheckView>),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn check(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(_admin): Admin,
 ) -> Result<Json<Vec<CheckView>>, ApiError> {
     let config = &state.config;
     let mut checks = crate::db::preflight(&state.pool, config).await?;

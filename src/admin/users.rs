@@ -16,7 +16,7 @@ use crate::auth::normalize_email;
 use crate::http::{ApiError, Json};
 
 /// A person as the admin page lists them.
-#[derive(Serialize, sqlx::FromRow)]
+#[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Account {
     id: Uuid,
     email: String,
@@ -29,10 +29,15 @@ pub struct Account {
 
 const COLUMNS: &str = "id, email, display_name, is_admin, created_at, last_seen_at, disabled_at";
 
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every account, oldest first", body = Vec<Account>),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(_admin): Admin,
 ) -> Result<Json<Vec<Account>>, ApiError> {
     let accounts = sqlx::query_as(&format!("select {COLUMNS} from users order by created_at"))
         .fetch_all(&state.pool)
@@ -40,7 +45,7 @@ pub async fn list(
     Ok(Json(accounts))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     email: String,
@@ -51,7 +56,7 @@ pub struct NewAccount {
 }
 
 /// An account and its one-time password, shown to the admin once and never stored.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WithPassword {
     user: Account,
     password: String,
@@ -59,6 +64,15 @@ pub struct WithPassword {
 
 /// Creates an account with a one-time password for the admin to pass on (sign-up policy
 /// does not apply: admins may always add people).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "Created, with its one-time password (shown once)", body = WithPassword),
+        (status = 400, description = "Not an email address, or a display name too long", body = crate::http::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+        (status = 409, description = "An account with this email exists", body = crate::http::ErrorBody),
+        (status = 503, description = "Password hashing is saturated: retry", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
@@ -105,6 +119,14 @@ pub async fn create(
 
 /// Disables the account and ends its sessions at once (tokens already issued run out
 /// within `powersync.token_ttl`; no new one is issued).
+#[utoipa::path(post, path = "/admin/users/{id}/disable", tag = "admin", security(("bearer" = []), ("session_cookie" = [])), params(("id" = uuid::Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "Disabled; its sessions ended", body = Account),
+        (status = 400, description = "The id is not a UUID", body = crate::http::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+        (status = 404, description = "No such account", body = crate::http::ErrorBody),
+        (status = 409, description = "An admin cannot disable their own account", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn disable(
     State(state): State<AppState>,
@@ -132,6 +154,13 @@ pub async fn disable(
     Ok(Json(user))
 }
 
+#[utoipa::path(post, path = "/admin/users/{id}/enable", tag = "admin", security(("bearer" = []), ("session_cookie" = [])), params(("id" = uuid::Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "Enabled", body = Account),
+        (status = 400, description = "The id is not a UUID", body = crate::http::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+        (status = 404, description = "No such account", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn enable(
     State(state): State<AppState>,
@@ -150,6 +179,14 @@ pub async fn enable(
 }
 
 /// Replaces the password with a one-time one and logs the person out everywhere.
+#[utoipa::path(post, path = "/admin/users/{id}/password", tag = "admin", security(("bearer" = []), ("session_cookie" = [])), params(("id" = uuid::Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "A new one-time password (shown once); the account's sessions ended", body = WithPassword),
+        (status = 400, description = "The id is not a UUID", body = crate::http::ErrorBody),
+        (status = 403, description = "Not an admin", body = crate::http::ErrorBody),
+        (status = 404, description = "No such account", body = crate::http::ErrorBody),
+        (status = 503, description = "Password hashing is saturated: retry", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn reset_password(
     State(state): State<AppState>,

@@ -22,12 +22,17 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 /// Serializes sign-ups so "the first user becomes admin" holds under concurrency.
 pub(super) const SIGNUP_LOCK: i64 = 0x6e6f_7465_626f_7802;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SetupStatus {
     needs_setup: bool,
     signup: SignupPolicy,
 }
 
+/// Whether the server still needs its first (admin) account, and the sign-up policy.
+#[utoipa::path(get, path = "/auth/setup", tag = "auth", responses(
+    (status = 200, body = SetupStatus),
+    (status = 503, description = "The database is unavailable", body = crate::http::ErrorBody),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn setup_status(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let needs_setup = users::count(&state.pool).await? == 0;
@@ -37,7 +42,7 @@ pub async fn setup_status(State(state): State<AppState>) -> Result<impl IntoResp
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     email: String,
@@ -52,14 +57,14 @@ pub struct SignupRequest {
     setup_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SessionResponse {
     user: User,
     session_token: String,
@@ -135,6 +140,18 @@ pub(crate) fn check_password(state: &AppState, password: &str) -> Result<(), Api
     Ok(())
 }
 
+/// Creates an account (the first one with the setup link's token) and starts a session.
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest, responses(
+    (status = 201, description = "Account created, session started", body = SessionResponse,
+        headers(("Set-Cookie" = String, description = "The session cookie"))),
+    (status = 400, description = "Invalid email, password or display name", body = crate::http::ErrorBody),
+    (status = 403, description = "Sign-up closed, password login off, or a missing or invalid setup token; or an invitation for another email", body = crate::http::ErrorBody),
+    (status = 404, description = "The invitation token is not valid", body = crate::http::ErrorBody),
+    (status = 409, description = "An account with this email exists", body = crate::http::ErrorBody),
+    (status = 410, description = "The invitation was used, withdrawn or has expired", body = crate::http::ErrorBody),
+    (status = 429, description = "Too many attempts (see `Retry-After`)", body = crate::http::ErrorBody),
+    (status = 503, description = "The database or the password hasher is busy; retry", body = crate::http::ErrorBody),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn signup(
     State(state): State<AppState>,
@@ -225,6 +242,15 @@ fn signup_closed() -> ApiError {
     )
 }
 
+/// Starts a session with email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, description = "Session started", body = SessionResponse,
+        headers(("Set-Cookie" = String, description = "The session cookie"))),
+    (status = 401, description = "Wrong email or password", body = crate::http::ErrorBody),
+    (status = 403, description = "The account is disabled, or password login is off", body = crate::http::ErrorBody),
+    (status = 429, description = "Too many attempts (see `Retry-After`)", body = crate::http::ErrorBody),
+    (status = 503, description = "The database or the password hasher is busy; retry", body = crate::http::ErrorBody),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
@@ -306,6 +332,10 @@ fn session_cookie_for(
     )
 }
 
+/// Ends the session and clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = []), ("session_cookie" = [])), responses(
+    (status = 204, description = "Session ended", headers(("Set-Cookie" = String, description = "Clears the session cookie"))),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
     State(state): State<AppState>,
@@ -326,12 +356,16 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
+/// The logged-in user.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = []), ("session_cookie" = [])), responses(
+    (status = 200, body = User),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn me(session: CurrentSession) -> Json<User> {
     Json(session.user)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TokenResponse {
     token: String,
     powersync_url: String,
@@ -340,6 +374,10 @@ struct TokenResponse {
     user_id: String,
 }
 
+/// A PowerSync token for the logged-in user, and where PowerSync is.
+#[utoipa::path(get, path = "/auth/token", tag = "auth", security(("bearer" = []), ("session_cookie" = [])), responses(
+    (status = 200, body = TokenResponse),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn token(
     State(state): State<AppState>,
@@ -405,8 +443,20 @@ pub async fn token(
     Ok(response)
 }
 
+/// The published keys, as served (also at `/.well-known/jwks.json`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct JwkSet {
+    /// RSA public keys: `kty`, `n`, `e`, `kid`, `alg`, `use`.
+    keys: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// The published keys. Public, cheap and served from memory: PowerSync drops every
 /// cached key if this stays unreachable for an hour.
+#[utoipa::path(get, path = "/auth/keys", tag = "auth", responses(
+    (status = 200, description = "The published signing keys (a JWK set)", body = JwkSet),
+    (status = 503, description = "The signing keys are unavailable; retry", body = crate::http::ErrorBody),
+))]
 #[tracing::instrument(skip_all)]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.auth.keys.keys(&state.pool).await.map_err(|e| {

@@ -15,8 +15,10 @@ pub mod users;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use tokio::sync::OnceCell;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use extract::{Credential, CurrentSession, SESSION_COOKIE, session_from};
 pub use handlers::normalize_email;
@@ -89,15 +91,15 @@ impl AuthState {
 }
 
 /// `/api/auth/*` (nested under `/api`).
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/setup", get(handlers::setup_status))
-        .route("/auth/signup", post(handlers::signup))
-        .route("/auth/login", post(handlers::login))
-        .route("/auth/logout", post(handlers::logout))
-        .route("/auth/me", get(handlers::me))
-        .route("/auth/token", get(handlers::token))
-        .route("/auth/keys", get(handlers::jwks))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::setup_status))
+        .routes(routes!(handlers::signup))
+        .routes(routes!(handlers::login))
+        .routes(routes!(handlers::logout))
+        .routes(routes!(handlers::me))
+        .routes(routes!(handlers::token))
+        .routes(routes!(handlers::jwks))
         .merge(oidc::routes())
 }
 

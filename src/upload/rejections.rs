@@ -4,7 +4,7 @@
 //! each user keeps only their latest refusals.
 
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -67,7 +67,7 @@ pub async fn record(
 }
 
 /// Which refusals their owner has read and dismissed (`POST /api/data/rejections/dismiss`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dismissal {
     pub ids: Vec<Uuid>,
@@ -75,12 +75,20 @@ pub struct Dismissal {
 
 /// Deletes the caller's own refusals among `ids`: the deletion syncs to every device, so a
 /// refusal dismissed once does not come back on the next phone. Others' ids are ignored.
+#[utoipa::path(post, path = "/data/rejections/dismiss", tag = "upload",
+    security(("bearer" = []), ("session_cookie" = []), ("powersync_token" = [])),
+    request_body = Dismissal,
+    responses(
+        (status = 200, description = "How many of the caller's refusals were deleted", body = Dismissed),
+        (status = 400, description = "More ids than a user has refusals", body = crate::http::ErrorBody),
+        (status = 401, description = "No credential, an invalid or expired token, or a disabled account", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(user = %uploader.0))]
 pub async fn dismiss(
     State(state): State<AppState>,
     uploader: Uploader,
     Json(dismissal): Json<Dismissal>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Dismissed>, ApiError> {
     if dismissal.ids.len() > KEPT_PER_USER as usize {
         return Err(ApiError::BadRequest(format!(
             "at most {KEPT_PER_USER} ids at once"
@@ -92,7 +100,12 @@ pub async fn dismiss(
         .execute(&state.pool)
         .await?
         .rows_affected();
-    Ok(Json(json!({ "dismissed": removed })))
+    Ok(Json(Dismissed { dismissed: removed }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Dismissed {
+    pub dismissed: u64,
 }
 
 /// `text` as Postgres can store it, on one line, cut to `max` characters (marked `…`).

@@ -20,6 +20,7 @@ mod notebooks;
 mod oidc;
 mod oidc_accounts;
 mod oidc_provider;
+mod openapi;
 mod powersync;
 mod replicas;
 mod sharing;

@@ -40,6 +40,14 @@ pub struct LoginParams {
     app_redirect: Option<String>,
 }
 
+/// Starts a sign-in at the identity provider (a browser navigation, not an API call).
+#[utoipa::path(get, path = "/auth/oidc/login", tag = "auth",
+    params(("app_redirect" = Option<String>, Query, description = "A native app's redirect URI, one of `auth.oidc.app_redirect_uris`")),
+    responses(
+        (status = 303, description = "To the provider; or back to the login screen with `login_error` (single sign-on off, provider unreachable, too many sign-ins)",
+            headers(("Location" = String), ("Set-Cookie" = String, description = "Binds the sign-in to this browser"))),
+        (status = 400, description = "`app_redirect` is not an allowed redirect", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
@@ -137,6 +145,16 @@ struct Pending {
     app_redirect: Option<String>,
 }
 
+/// Where the identity provider sends the browser back (a browser navigation).
+#[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth",
+    params(
+        ("state" = Option<String>, Query), ("code" = Option<String>, Query),
+        ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
+    ),
+    responses(
+        (status = 303, description = "Signed in (session cookie set), or to the login screen with `login_error`",
+            headers(("Location" = String), ("Set-Cookie" = String))),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     State(state): State<AppState>,
