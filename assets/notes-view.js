@@ -14,7 +14,7 @@ import { createNoteList } from './note-list.js';
 import { createNotebookActions } from './notebook-actions.js';
 import { createNotebooks } from './notebooks.js';
 import { createLossNotice, createScopeBar, createSidebar } from './sidebar-view.js';
-import { createRejectionsBanner, createSyncStatus } from './sync-view.js';
+import { createRejectionsBanner, createSyncStatus, watchRefusals } from './sync-view.js';
 import { bindShortcuts, createLogoutButton } from './shortcuts.js';
 import { createRelogin } from './relogin.js';
 import { createToaster } from './ui.js';
@@ -33,24 +33,16 @@ export async function startNotes(root, user, hooks) {
   const { signal } = abort;
   const sync = createSyncStatus(db, signal, connector);
 
-  // The session ended (token and upload requests both notice; the first one acts): the
-  // screen stays, the editor keeps its text, and logging in again resumes the uploads.
-  let ended = false;
+  // The session ended: the screen stays, the editor keeps its text, and logging in again
+  // (in a dialog) resumes the uploads.
   const relogin = createRelogin(user, {
-    onSignedIn: () => {
-      ended = false;
-      sync.setSessionEnded(false);
-      connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error));
-    },
+    signal,
+    sync,
+    typing: () => [titleInput, bodyInput].includes(document.activeElement),
+    onSignedIn: () => connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error)),
     onSwitchAccount: () => hooks.onSessionEnded(),
   });
-  function sessionEnded() {
-    if (ended || signal.aborted) return;
-    ended = true;
-    sync.setSessionEnded(true);
-    const typing = [titleInput, bodyInput].includes(document.activeElement);
-    relogin.show({ ask: !typing && !document.querySelector('dialog[open]') });
-  }
+  const sessionEnded = () => relogin.sessionEnded();
 
   // ---- layout ------------------------------------------------------------------------
   const newButton = h(
@@ -323,24 +315,10 @@ export async function startNotes(root, user, hooks) {
     noteWatch = new AbortController();
     const mine = noteWatch;
     signal.addEventListener('abort', () => mine.abort(), { once: true });
-    // A refusal of this note (new, or not yet dismissed when it opens): the editor says so
-    // instead of "Saved", until the next edit.
-    let refusalSeen = null;
-    db.watch(
-      `SELECT id FROM upload_rejections WHERE row_id = ? AND id NOT IN (SELECT rejection_id FROM dismissed_rejections)
-        ORDER BY created_at DESC LIMIT 1`,
-      [id],
-      {
-        onResult: (result) => {
-          const refusal = result.rows?._array?.[0]?.id ?? null;
-          if (mine.signal.aborted || current?.id !== id || !refusal || refusal === refusalSeen) return;
-          refusalSeen = refusal;
-          if (!dirty() && !save.pending()) view.setSaveState('refused');
-        },
-        onError: (e) => console.error(e),
-      },
-      { signal: mine.signal, throttleMs: 30 },
-    );
+    // Refused by the server: the editor says so instead of "Saved", until the next edit.
+    watchRefusals(db, id, mine.signal, () => {
+      if (current?.id === id && !dirty() && !save.pending()) view.setSaveState('refused');
+    });
     db.watch('SELECT * FROM notes WHERE id = ?', [id], {
       onResult: (result) => {
         if (mine.signal.aborted || current?.id !== id) return;

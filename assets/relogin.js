@@ -8,10 +8,12 @@ import { h, icon } from './dom.js';
 import { showDialog } from './ui.js';
 
 /**
- * @param {{user: object, onSignedIn: () => void, onSwitchAccount: () => void}} hooks
- * @returns {{element: HTMLElement, show: ({ask: boolean}) => void, hide: () => void}}
+ * @param {{signal: AbortSignal, sync: {setSessionEnded: (ended: boolean) => void},
+ *          typing: () => boolean, onSignedIn: () => void, onSwitchAccount: () => void}} hooks
+ * @returns {{element: HTMLElement, sessionEnded: () => void}} call `sessionEnded` whenever
+ *          a request finds the session gone (token and upload requests both may; once acts)
  */
-export function createRelogin(user, { onSignedIn, onSwitchAccount }) {
+export function createRelogin(user, { signal, sync, typing, onSignedIn, onSwitchAccount }) {
   const again = h('button', { class: 'button primary', type: 'button' }, 'Log in again');
   const element = h(
     'div',
@@ -73,7 +75,9 @@ export function createRelogin(user, { onSignedIn, onSwitchAccount }) {
       try {
         await api.login(user.email, password.value);
         dialog.close();
-        hide();
+        element.hidden = true;
+        ended = false;
+        sync.setSessionEnded(false);
         onSignedIn();
       } catch (failure) {
         showError(failure instanceof ApiError && failure.status === 401
@@ -92,17 +96,16 @@ export function createRelogin(user, { onSignedIn, onSwitchAccount }) {
     showDialog(dialog, { focus: password, onClose: () => (dialog = null) });
   }
 
-  function hide() {
-    element.hidden = true;
-  }
-
+  let ended = false;
   return {
     element,
-    /** `ask`: open the dialog now (not while someone is typing: their keys would land in it). */
-    show({ ask: now }) {
+    sessionEnded() {
+      if (ended || signal.aborted) return;
+      ended = true;
+      sync.setSessionEnded(true);
       element.hidden = false;
-      if (now) ask();
+      // The dialog opens at once unless someone is typing: their keys would land in it.
+      if (!typing() && !document.querySelector('dialog[open]')) ask();
     },
-    hide,
   };
 }

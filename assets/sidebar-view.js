@@ -69,7 +69,8 @@ export function createSidebar({ onSelect, onCreate, onClose }) {
         h('span', { class: 'nb-name' }, name || 'Untitled notebook'),
         h('span', { class: 'visually-hidden' }, ', '),
         shared ? avatars(members, 3) : null,
-        h('span', { class: 'nb-count' }, String(count), h('span', { class: 'visually-hidden' }, ` note${count === 1 ? '' : 's'}${more}`)),
+        h('span', { class: 'nb-count' }, String(count)),
+        h('span', { class: 'visually-hidden' }, ` note${count === 1 ? '' : 's'}${more}`),
       ),
     );
   }

@@ -202,6 +202,29 @@ function readable(error) {
   return message;
 }
 
+/**
+ * Calls `onRefused` when the server refuses a change to note `id` (a refusal not dismissed
+ * yet counts once, when the watch starts), until `signal` aborts.
+ */
+export function watchRefusals(db, id, signal, onRefused) {
+  let seen = null;
+  db.watch(
+    `SELECT id FROM upload_rejections WHERE row_id = ? AND id NOT IN (SELECT rejection_id FROM dismissed_rejections)
+      ORDER BY created_at DESC LIMIT 1`,
+    [id],
+    {
+      onResult: (result) => {
+        const refusal = result.rows?._array?.[0]?.id ?? null;
+        if (signal.aborted || !refusal || refusal === seen) return;
+        seen = refusal;
+        onRefused();
+      },
+      onError: (e) => console.error(e),
+    },
+    { signal, throttleMs: 30 },
+  );
+}
+
 function fact(name, value, kind = '') {
   return [h('dt', {}, name), h('dd', { class: kind }, value)];
 }
@@ -324,6 +347,7 @@ const PLAIN_REASONS = {
   UNKNOWN_COLUMN: 'this version of the app sent something the server does not know; reload the page',
   UNKNOWN_TABLE: 'this version of the app sent something the server does not know; reload the page',
   OWNER_MISMATCH: 'it belongs to someone else',
+  NOT_OWNER: 'that note belongs to someone else',
   ID_MISMATCH: 'the app sent a malformed change; reload the page',
   INVALID_ID: 'the app sent a malformed change; reload the page',
 };

@@ -190,3 +190,56 @@ test('the app is installable: a manifest with icons, linked from the page', asyn
     await browser.close();
   }
 });
+
+test('copy: counts with thousands separators, snippets cut at a word boundary', async () => {
+  const browser = await openBrowser();
+  const { page } = browser;
+  try {
+    await page.goto('/');
+    const out = await page.evaluate(async () => {
+      const { clipWords, plural } = await import('/format.js');
+      return {
+        many: plural(10013, 'note'),
+        one: plural(1, 'note'),
+        clipped: clipWords('Tomatoes by the wall, beans along the fence and peas everywhere else', 40),
+        short: clipWords('  Short\n\ntext ', 40),
+      };
+    });
+    assert.equal(out.many, '10,013 notes');
+    assert.equal(out.one, '1 note');
+    assert.equal(out.clipped, 'Tomatoes by the wall, beans along the…');
+    assert.equal(out.short, 'Short text');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the service worker precaches what the app loads, and nothing it never loads', async () => {
+  const browser = await openBrowser();
+  const { page } = browser;
+  try {
+    await logIn(page, user);
+    await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload(); // now controlled: every file the app fetches passes the worker
+    await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
+    await page.locator('.note-item', { hasText: 'Plans for the garden' }).click();
+    await page.getByLabel('Note', { exact: true }).waitFor();
+    const { precache, cached } = await page.evaluate(async () => {
+      const source = await (await fetch('/sw.js', { cache: 'no-store' })).text();
+      const list = JSON.parse(source.match(/const PRECACHE = (\[.*?\]);/s)[1]);
+      const keys = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) keys.push(new URL(request.url).pathname);
+      }
+      return { precache: list, cached: keys };
+    });
+    const loadedButNotPrecached = cached.filter((path) => !precache.includes(path));
+    assert.deepEqual(loadedButNotPrecached, [], 'everything the app fetched was in the precache list');
+    for (const never of ['/vendor/websockets-', '/vendor/OPFS', '/vendor/MemoryVFS-']) {
+      assert.ok(!precache.some((p) => p.startsWith(never)), `${never}* is not precached`);
+    }
+  } finally {
+    await browser.close();
+  }
+});
