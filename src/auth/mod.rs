@@ -36,10 +36,11 @@ const ACCOUNT_BURST: u32 = 5;
 const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
 
 /// Entries per credential cache: a storm of more distinct users than this evicts (a miss is
-/// one database round trip), so memory stays bounded. ~1 KiB per session or token entry.
-const RECENT_SESSIONS: usize = 8_192;
-const RECENT_TOKENS: usize = 8_192;
-const RECENT_ACTIVE_USERS: usize = 32_768;
+/// one database round trip), so memory stays bounded: a session entry is ~300 bytes, a token
+/// ~1 KiB, an active user ~50 bytes (a few MiB in all).
+const RECENT_SESSIONS: usize = 4_096;
+const RECENT_TOKENS: usize = 2_048;
+const RECENT_ACTIVE_USERS: usize = 16_384;
 
 /// Longest a signed token is handed out again.
 const TOKEN_REUSE_MAX: Duration = Duration::from_secs(60);
@@ -77,6 +78,18 @@ impl AuthState {
             recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX), RECENT_TOKENS),
             oidc: oidc::Provider::default(),
             dummy_hash: OnceCell::new(),
+        }
+    }
+
+    /// Every 30 s, drops cached credentials that no longer count, so memory falls back to
+    /// idle after a storm (spawned by `serve`).
+    pub async fn forget_expired(self: std::sync::Arc<Self>) {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            self.recent_sessions.forget_expired();
+            self.recent_active_users.forget_expired();
+            self.recent_tokens.forget_expired();
         }
     }
 

@@ -39,6 +39,12 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
         self.entries.remove(key);
     }
 
+    /// Drops the entries that no longer count, so memory falls back after a burst.
+    pub fn forget_expired(&self) {
+        let ttl = self.ttl;
+        self.entries.retain(|_, (_, at)| at.elapsed() < ttl);
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.entries.len()
@@ -62,6 +68,12 @@ mod tests {
         let never = Recent::new(Duration::ZERO, 10);
         never.insert("c", 3);
         assert_eq!(never.get(&"c"), None);
+        let recent = Recent::new(Duration::from_millis(50), 10);
+        recent.insert("d", 4);
+        std::thread::sleep(Duration::from_millis(60));
+        recent.insert("e", 5);
+        recent.forget_expired();
+        assert_eq!((recent.len(), recent.get(&"e")), (1, Some(5)));
     }
 
     #[test]

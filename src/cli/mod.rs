@@ -243,6 +243,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     tokio::spawn(purge_hourly(pool.clone(), config.clone()));
     let state = AppState::new(config, pool.clone());
     tokio::spawn(state.metrics.clone().upkeep());
+    tokio::spawn(state.auth.clone().forget_expired());
     state.upload.schema(&state).await?; // a wrong [upload.tables] fails here, not on the first upload
     let config = state.config.clone();
     let listener = TcpListener::bind(config.server.bind)
