@@ -45,9 +45,13 @@ pub async fn setup_status(State(state): State<AppState>) -> Result<impl IntoResp
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
+    #[schema(format = Email, max_length = 320)]
     email: String,
+    /// At least `auth.min_password_length` characters, at most 1024 bytes.
+    #[schema(max_length = 1024)]
     password: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     display_name: Option<String>,
     /// An invitation token: sign-up works even when closed, for the invited email only.
     #[serde(default)]

@@ -66,6 +66,7 @@ pub struct Accepted {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
+    #[schema(format = Email, max_length = 320)]
     email: String,
     #[serde(default)]
     notebook_id: Option<Uuid>,

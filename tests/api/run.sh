@@ -7,7 +7,7 @@
 #   DATABASE_URL=postgres://postgres:…@127.0.0.1:5432/postgres tests/api/run.sh
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script builds the
-# binary (the debug build `cargo test` already made), creates a throwaway database, starts
+# debug binary (which `cargo test` already made), creates a throwaway database, starts
 # `notebox serve` on a free 127.0.0.1 port (no PowerSync: these operations do not need it),
 # adds an admin account and logs in for a bearer session token, and runs schemathesis with
 # EXAMPLES examples per operation (default 200). Logout ends that session, so it runs on its
@@ -70,9 +70,15 @@ if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, versi
         || setup_failed "pip install schemathesis failed (python3-venv installed?)"
 fi
 
-say "API tests: cargo build --bin notebox"
-(cd "$root" && cargo build --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
-notebox_bin="$root/target/debug/notebox"
+# Built as scripts/test's `cargo test` builds it (dev-dependency features included), so
+# after that this is a no-op; `cargo build` alone would rebuild several crates.
+# NOTEBOX_BIN: a binary to test instead (nothing is built).
+notebox_bin=${NOTEBOX_BIN:-}
+if [ -z "$notebox_bin" ]; then
+    say "API tests: cargo test --no-run (target/debug/notebox)"
+    (cd "$root" && cargo test --lib --bins --tests --no-run >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+    notebox_bin="$root/target/debug/notebox"
+fi
 
 database="notebox_api_$(date +%s)_$$"
 psql "$DATABASE_URL" -qXc "create database \"$database\"" >"$work/psql.log" 2>&1 || setup_failed "could not create a database"
@@ -112,7 +118,7 @@ run_schemathesis() {
     "$venv/bin/schemathesis" run "$notebox_url/api/openapi.json" --url "$notebox_url" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --phases examples,coverage,fuzzing \
-        --max-examples "$examples" --workers 2 --max-redirects 0 --seed 1 \
+        --max-examples "$examples" --workers 4 --max-redirects 0 --seed 1 \
         --header "Authorization: Bearer $session" \
         --report junit --report-junit-path "$work/$name.xml" \
         "$@" 2>&1 | tee "$work/$name.out"
