@@ -150,7 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Keys(KeysCommand::Generate) = command {
-        let key = keys::generate()?;
+        let key = keys::generate(keys::KeyAlgorithm::RS256)?;
         print!("{}{}", key.private_pem, key.public_pem);
         println!(
             "{}",
@@ -213,7 +213,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     if let Some(failed) = checks.iter().find(|c| c.severity == Severity::Fail) {
         bail!("{}", failed.message);
     }
-    if let Some(kid) = keys::ensure_signing_key(&pool)
+    if let Some(kid) = keys::ensure_signing_key(&pool, config.auth.key_algorithm)
         .await
         .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
     {
