@@ -408,7 +408,9 @@ pub async fn token(
     // A token signed for this user a moment ago, by the key that signs now, is handed out
     // again: a reconnect storm (PowerSync restarted, every client refetching) costs one
     // RSA signature per user, and a rotation still takes effect at once.
-    let (ring, signer) = state.auth.keys.signer(&state.pool).await?;
+    let (ring, signer) = (state.auth.keys)
+        .signer(&state.pool, state.config.auth.key_algorithm)
+        .await?;
     let issued = match state.auth.recent_tokens.get(&user_id) {
         Some(issued) if issued.kid == ring[signer].kid => issued,
         _ => {

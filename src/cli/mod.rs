@@ -150,7 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Keys(KeysCommand::Generate) = command {
-        let key = keys::generate()?;
+        let key = keys::generate(keys::KeyAlgorithm::RS256)?;
         print!("{}{}", key.private_pem, key.public_pem);
         println!(
             "{}",
@@ -202,7 +202,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
             for step in db::migrate(&admin, &config).await? {
                 log_setup_step(&step);
             }
-            first_signing_key(&admin).await
+            first_signing_key(&admin, &config).await
         })
         .await;
         admin.close().await;
@@ -223,7 +223,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         bail!("{}", failed.message);
     }
     if !config.database.migrate_on_start {
-        first_signing_key(&pool).await?;
+        first_signing_key(&pool, &config).await?;
     }
     match crate::auth::setup::issue(&pool).await {
         Ok(Some(token)) => {
@@ -272,8 +272,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn first_signing_key(pool: &sqlx::PgPool) -> anyhow::Result<()> {
-    if let Some(kid) = keys::ensure_signing_key(pool)
+async fn first_signing_key(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<()> {
+    if let Some(kid) = keys::ensure_signing_key(pool, config.auth.key_algorithm)
         .await
         .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
     {

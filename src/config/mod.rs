@@ -184,6 +184,18 @@ pub enum SignupPolicy {
     Open,
 }
 
+/// The signature of PowerSync tokens (`auth.key_algorithm`): every one PowerSync accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum KeyAlgorithm {
+    /// RSA-2048, PKCS#1 v1.5 with SHA-256: what every JWT library verifies.
+    #[default]
+    RS256,
+    /// Ed25519: a signature costs microseconds instead of RSA's milliseconds.
+    EdDSA,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
@@ -193,6 +205,8 @@ pub struct AuthConfig {
     pub min_password_length: usize,
     #[serde(with = "humantime_serde")]
     pub key_rotation_grace: Duration,
+    /// The algorithm of keys created from now on (the first key, `keys rotate`).
+    pub key_algorithm: KeyAlgorithm,
     #[serde(with = "humantime_serde")]
     pub recheck_after: Duration,
     /// How long an invitation link stays usable.
@@ -209,6 +223,7 @@ impl Default for AuthConfig {
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             min_password_length: 10,
             key_rotation_grace: Duration::from_secs(10 * 60),
+            key_algorithm: KeyAlgorithm::RS256,
             recheck_after: Duration::from_secs(10),
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             oidc: None,

@@ -202,6 +202,10 @@ async fn upload(
     .await
     .map_err(|_| too_large())?;
     let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
+    if transactions.is_empty() {
+        // Nothing to apply: no connection is taken from the pool (nor checked on return).
+        return Ok(respond(format, Vec::new(), false));
+    }
     let schema = state.upload.schema(&state).await.map_err(|error| {
         match error.downcast_ref::<sqlx::Error>() {
             Some(e) if crate::db::is_transient(e) => {
