@@ -59,7 +59,9 @@ function startOfDay(date) {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
 }
 
-/** "1 note", "3 notes". */
+const numbers = new Intl.NumberFormat();
+
+/** "1 note", "3 notes", "10,000 notes" (the reader's own thousands separator). */
 export function plural(count, one, many = `${one}s`) {
-  return `${count} ${count === 1 ? one : many}`;
+  return `${numbers.format(count)} ${count === 1 ? one : many}`;
 }

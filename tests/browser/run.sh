@@ -3,6 +3,9 @@
 #
 #   DATABASE_URL=postgres://postgres:…@127.0.0.1:5432/postgres tests/browser/run.sh
 #   tests/browser/run.sh --serve    # start everything, print the URL, wait for Ctrl-C
+#   tests/browser/run.sh 21 22      # only the test files whose names contain 21 or 22
+#   tests/browser/run.sh --bench    # the 10,000-note bench (bench-10k.mjs) instead of the tests
+#   NOTEBOX_BROWSER_BIN=target/debug/notebox tests/browser/run.sh 21   # no ci-release build
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script installs what it
 # needs (npm packages, Debian's chromium), builds the release-like notebox (profile
@@ -19,7 +22,15 @@ work=$(mktemp -d /tmp/notebox-browser.XXXXXX)
 pids=()
 database=""
 serve_only=false
-[ "${1:-}" = "--serve" ] && serve_only=true
+bench=false
+filters=()
+for arg in "$@"; do
+    case "$arg" in
+        --serve) serve_only=true ;;
+        --bench) bench=true ;;
+        *) filters+=("$arg") ;;
+    esac
+done
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -83,9 +94,14 @@ command -v psql >/dev/null || setup_failed "psql is missing (apt-get install pos
 
 # The assets the tests load must be the ones embedded in the binary: debug builds read
 # assets/ from disk, so they would hide an asset missing from the embed.
-say "browser tests: cargo build --profile ci-release --bin notebox"
-(cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
-notebox_bin="$root/target/ci-release/notebox"
+if [ -n "${NOTEBOX_BROWSER_BIN:-}" ]; then
+    # While iterating on the UI: a debug build reads assets/ from disk, no rebuild per change.
+    notebox_bin="$NOTEBOX_BROWSER_BIN"
+else
+    say "browser tests: cargo build --profile ci-release --bin notebox"
+    (cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+    notebox_bin="$root/target/ci-release/notebox"
+fi
 
 database="notebox_browser_$(date +%s)_$$"
 psql "$DATABASE_URL" -qXc "create database \"$database\"" >"$work/psql.log" 2>&1 || setup_failed "could not create a database"
@@ -137,9 +153,19 @@ if $serve_only; then
     exit 0
 fi
 
+if $bench; then
+    say "bench: 10,000 notes"
+    (cd "$here" && node bench-10k.mjs)
+    exit $?
+fi
+
 say "browser tests: node --test"
 # One file at a time, in name order: 01-first-run must meet an empty database.
 mapfile -t files < <(ls "$here"/tests/*.test.mjs | sort)
+if [ ${#filters[@]} -gt 0 ]; then
+    # 01-first-run always: it creates the admin, and sign-up is closed until there is one.
+    mapfile -t files < <(for f in "${files[@]}"; do for p in 01-first-run "${filters[@]}"; do [[ "$(basename "$f")" == *"$p"* ]] && { echo "$f"; break; }; done; done)
+fi
 (cd "$here" && node --test --test-concurrency=1 --test-reporter=tap "${files[@]}") 2>&1 | tee "$work/tap.log"
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then

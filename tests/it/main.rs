@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod invitations;
 mod invitations_cli;
+mod note_pinned;
 mod notebooks;
 mod oidc;
 mod oidc_accounts;
