@@ -6,14 +6,36 @@ import { fold, terms } from './search-index.js';
 
 const SNIPPET_CHARS = 160;
 
-/** One line of body text, at most about 160 characters, ending at a word boundary. */
-export function snippetText(text) {
+/**
+ * A line of body text of about 160 characters, cut at word boundaries: from the start, or
+ * for a search around the first word that begins with one of its terms.
+ */
+export function snippetText(text, query = '') {
   const flat = (text ?? '').replace(/\s+/g, ' ').trim();
-  if (flat.length <= SNIPPET_CHARS) return flat;
-  const cut = flat.slice(0, SNIPPET_CHARS + 1);
-  const space = cut.lastIndexOf(' ');
-  return `${(space > SNIPPET_CHARS / 2 ? cut.slice(0, space) : cut.slice(0, SNIPPET_CHARS)).replace(/[\s,.;:…-]+$/, '')}…`;
+  const at = firstMatch(flat, terms(query));
+  if (at < 40) return cut(flat);
+  const from = flat.indexOf(' ', at - 30);
+  return `…${cut(flat.slice(from >= 0 && from < at ? from + 1 : at))}`;
 }
+
+function cut(flat) {
+  if (flat.length <= SNIPPET_CHARS) return flat;
+  const part = flat.slice(0, SNIPPET_CHARS + 1);
+  const space = part.lastIndexOf(' ');
+  return `${(space > SNIPPET_CHARS / 2 ? part.slice(0, space) : part.slice(0, SNIPPET_CHARS)).replace(/[\s,.;:…-]+$/, '')}…`;
+}
+
+/** Where the first word starting with one of `wanted` begins; -1 without one. */
+function firstMatch(text, wanted) {
+  if (!wanted.length) return -1;
+  for (const word of text.matchAll(WORD)) {
+    const folded = fold(word[0]);
+    if (wanted.some((t) => folded.startsWith(t))) return word.index;
+  }
+  return -1;
+}
+
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
 /**
  * `text` as nodes with the start of every word that begins with a search term in <mark>:
@@ -24,7 +46,7 @@ export function highlight(text, query) {
   if (!wanted.length) return text;
   const parts = [];
   let from = 0;
-  for (const word of text.matchAll(/[\p{L}\p{N}\p{M}]+/gu)) {
+  for (const word of text.matchAll(WORD)) {
     const folded = fold(word[0]);
     const term = wanted.filter((t) => folded.startsWith(t)).sort((a, b) => b.length - a.length)[0];
     if (!term) continue;

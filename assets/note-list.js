@@ -11,7 +11,7 @@ import { highlight, snippetText } from './list-text.js';
 
 const SORT_KEY = 'notebox.sort';
 const OVERSCAN = 8; // rows drawn above and below the visible ones
-const FETCH_MARGIN = 40; // rows read ahead, so a scroll rarely waits for the database
+const FETCH_MARGIN = 24; // rows read ahead, so a scroll rarely waits for the database
 
 /**
  * @param {{onOpen: (id: string, opts?: {focus?: string}) => void, onDelete: (id: string) => void,
@@ -67,6 +67,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
         if (mine.signal.aborted) return;
         const next = result.rows?._array ?? [];
         ids = next.map((row) => row.id);
+        if (!loaded) performance.mark('notebox:list-ids');
         loaded = true;
         generation += 1; // anything may have changed: read the rows on screen again
         refreshRows();
@@ -90,6 +91,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     const reading = generation;
     fetching = db.getAll(...rowsQuery(wanted, query))
       .then((found) => {
+        if (!performance.getEntriesByName('notebox:list-rows').length) performance.mark('notebox:list-rows');
         for (const row of found) rows.set(row.id, { ...row, generation: reading });
         // Only rows near the screen are worth keeping.
         if (rows.size > 4 * FETCH_MARGIN + 200) {
@@ -189,7 +191,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       el,
       h('span', { class: 'note-title' }, row.pinned ? pinMark() : null, highlight(title, query)),
       h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }, ago),
-      h('span', { class: 'note-snippet' }, row.conflicted ? conflictBadge() : null, highlight(snippetText(row.snippet), query)),
+      h('span', { class: 'note-snippet' }, row.conflicted ? conflictBadge() : null, highlight(snippetText(row.snippet, query), query)),
     );
   }
 

@@ -16,6 +16,8 @@ const NOTES = [
 // The notes list and its tools; the rest of the screen is checked by its own tests.
 const LIST = { include: 'aside.sidebar' };
 let browser;
+/** Colour transitions over, so axe sees the final colours. */
+const settled = (page) => page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
 let user;
 before(async () => {
   user = await createUser('Sam Search');
@@ -68,6 +70,7 @@ test('the search results pass axe, light and dark', async () => {
   await expectResults(page, 'pasteis', ['Pastéis de nata', 'Lisbon trip']);
   await expectAxeClean(page, 'search results, light', LIST);
   await page.emulateMedia({ colorScheme: 'dark' });
+  await settled(page);
   await expectAxeClean(page, 'search results, dark', LIST);
   await page.emulateMedia({ colorScheme: 'light' });
 });

@@ -14,6 +14,8 @@ const NOTES = [
 // The notes list and its tools; the rest of the screen is checked by its own tests.
 const LIST = { include: 'aside.sidebar' };
 let browser;
+/** Colour transitions over, so axe sees the final colours. */
+const settled = (page) => page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
 let user;
 const ids = {};
 before(async () => {
@@ -94,6 +96,7 @@ test('the list with pins and the sort menu passes axe, light and dark, desktop a
   await expectAxeClean(page, 'notes list with pins, light', LIST);
   await shot(page, '23-list-pins-light');
   await page.emulateMedia({ colorScheme: 'dark' });
+  await settled(page);
   await expectAxeClean(page, 'notes list with pins, dark', LIST);
   await shot(page, '23-list-pins-dark');
   await page.emulateMedia({ colorScheme: 'light' });
