@@ -52,6 +52,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   let fetching = null; // the read of rows under way
   let fetchAgain = false;
   let rowHeight = 0;
+  let firstLoaded;
+  const firstLoad = new Promise((resolve) => { firstLoaded = resolve; });
   sortSelect.value = sort;
 
   // ---- data ----------------------------------------------------------------------------
@@ -69,12 +71,16 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
         ids = next.map((row) => row.id);
         if (!loaded) performance.mark('notebox:list-ids');
         loaded = true;
+        firstLoaded();
         generation += 1; // anything may have changed: read the rows on screen again
         refreshRows();
         renderCount();
         renderEmpty();
       },
-      onError: (error) => console.error(error),
+      onError: (error) => {
+        console.error(error);
+        firstLoaded();
+      },
     }, { signal: mine.signal, throttleMs: 30, tables });
   }
 
@@ -320,6 +326,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
 
   return {
     search,
+    /** Settles when the list has shown its first notes (or failed to). */
+    firstLoad,
     elements: [h('div', { class: 'list-head' }, count, sortSelect), list, empty],
     clearSearch: () => setQuery(''),
     /** Shows another notebook (null: Personal); `writable` decides the empty state's offer. */

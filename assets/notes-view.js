@@ -26,10 +26,13 @@ export async function startNotes(root, user, hooks) {
   const db = openDatabase(user.id);
   await db.init();
   performance.mark('notebox:db-open'); // the 10,000-note bench reports these marks
-  // Built in the background (once per database): the list shows at once, a search waits.
-  const searchReady = ensureSearchIndex(db).catch((error) => console.error('search index', error));
+  // The list reads first: connecting starts a checkpoint (and the search index, once per
+  // database, is built) only once it shows, as both wait for the database's one connection.
+  let listShown;
+  const shown = new Promise((resolve) => { listShown = resolve; });
+  const searchReady = shown.then(() => ensureSearchIndex(db)).catch((error) => console.error('search index', error));
   const connector = new NoteboxConnector({ onSessionEnded: () => hooks.onSessionEnded() });
-  connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error));
+  shown.then(() => connect(db, connector)).catch((error) => console.warn('PowerSync connect failed', error));
 
   const abort = new AbortController();
   const { signal } = abort;
@@ -51,6 +54,7 @@ export async function startNotes(root, user, hooks) {
   });
 
   const { search } = noteList;
+  noteList.firstLoad.then(listShown);
   const view = createEditorView();
   const { editor, placeholder, back, titleInput, bodyInput, deleteButton, moveSelect } = view;
   const pinButton = h(

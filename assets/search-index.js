@@ -52,8 +52,10 @@ export async function ensureSearchIndex(db) {
     if (indexed !== notes) {
       await tx.execute(`DELETE FROM ${INDEX}`);
       await tx.execute(`INSERT INTO ${INDEX} (rowid, title, body) SELECT rowid, ${TEXT(SOURCE)} FROM ${SOURCE}`);
+      performance.mark('notebox:search-index-rebuilt');
     }
   });
+  performance.mark('notebox:search-index-ready');
 }
 
 // The notes list's orders as covering indexes on the synced table: listing 10,000 ids in
