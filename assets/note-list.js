@@ -57,10 +57,10 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   sortSelect.value = sort;
 
   // ---- data ----------------------------------------------------------------------------
+  signal.addEventListener('abort', () => watch?.abort(), { once: true });
   async function watchIds() {
     watch?.abort();
     const mine = (watch = new AbortController());
-    signal.addEventListener('abort', () => mine.abort(), { once: true });
     if (query) await ready;
     if (mine.signal.aborted) return;
     const [sql, params, tables] = idsQuery({ scope, query, sort });
@@ -178,27 +178,33 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     else list.removeAttribute('aria-activedescendant');
   }
 
-  /** A row's content, rebuilt only when what it shows changed. */
+  /**
+   * A row's content, rebuilt only when what it shows changed; the time ("5 min ago") is
+   * updated in place, so the element under a pointer is never swapped as the minutes pass.
+   */
   function fill(el, row, now) {
     const when = parseTime(row?.[sort === 'created' ? 'created_at' : 'updated_at']);
-    const ago = relativeTime(when, now);
-    const key = row ? JSON.stringify([row.title, row.snippet, ago, row.pinned, row.conflicted, query]) : '';
-    if (el.dataset.key === key && el.hasChildNodes()) return;
-    el.dataset.key = key;
-    if (!row) {
-      el.classList.add('loading');
-      return replace(el, h('span', { class: 'note-title' }, ' '));
+    const key = row ? JSON.stringify([row.title, row.snippet, row.pinned, row.conflicted, query, when?.getTime()]) : '';
+    if (el.dataset.key !== key || !el.hasChildNodes()) {
+      el.dataset.key = key;
+      if (!row) {
+        el.classList.add('loading');
+        return replace(el, h('span', { class: 'note-title' }, ' '));
+      }
+      const title = row.title?.trim() || 'Untitled';
+      el.classList.remove('loading');
+      el.classList.toggle('untitled', !row.title?.trim());
+      el.classList.toggle('pinned', Boolean(row.pinned));
+      replace(
+        el,
+        h('span', { class: 'note-title' }, row.pinned ? pinMark() : null, highlight(title, query)),
+        h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }),
+        h('span', { class: 'note-snippet' }, row.conflicted ? conflictBadge() : null, highlight(snippetText(row.snippet, query), query)),
+      );
     }
-    const title = row.title?.trim() || 'Untitled';
-    el.classList.remove('loading');
-    el.classList.toggle('untitled', !row.title?.trim());
-    el.classList.toggle('pinned', Boolean(row.pinned));
-    replace(
-      el,
-      h('span', { class: 'note-title' }, row.pinned ? pinMark() : null, highlight(title, query)),
-      h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }, ago),
-      h('span', { class: 'note-snippet' }, row.conflicted ? conflictBadge() : null, highlight(snippetText(row.snippet, query), query)),
-    );
+    const time = el.querySelector('.note-time');
+    const ago = relativeTime(when, now);
+    if (time && time.textContent !== ago) time.textContent = ago;
   }
 
   function renderCount() {

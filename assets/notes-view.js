@@ -59,7 +59,7 @@ export async function startNotes(root, user, hooks) {
   const { editor, placeholder, back, titleInput, bodyInput, deleteButton, moveSelect } = view;
   const pinButton = h(
     'button',
-    { class: 'button ghost pin-button', type: 'button', 'aria-pressed': 'false', title: 'Pinned notes stay at the top of the list (P in the list)' },
+    { class: 'button ghost pin-button', type: 'button', 'aria-label': 'Pin note', 'aria-pressed': 'false', title: 'Pinned notes stay at the top of the list (P in the list)' },
     pinIcon(),
     h('span', { class: 'pin-text' }, 'Pin'),
   );
