@@ -21,6 +21,7 @@ const notes = new Table(
     created_at: column.text,
     updated_at: column.text,
     updated_by: column.text,
+    pinned: column.integer, // 1: listed first, on every device
   },
   {
     indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] },

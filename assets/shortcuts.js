@@ -4,6 +4,20 @@ import { h, icon } from './dom.js';
 import { plural } from './format.js';
 import { confirmDialog, showDialog } from './ui.js';
 
+/** What the shortcuts dialog (`?`) lists: keys, what they do. */
+const SHORTCUTS = [
+  [['N'], 'New note (Alt+N while typing)'],
+  [['/'], 'Search'],
+  [['Ctrl', 'K'], 'Search, selecting what is there'],
+  [['Ctrl', 'S'], 'Save now'],
+  [['↑', '↓'], 'Move in the list (Home, End, Page Up, Page Down too)'],
+  [['Enter'], 'Open the note and start writing'],
+  [['P'], 'Pin or unpin the note (in the list)'],
+  [['Delete'], 'Delete the note (in the list)'],
+  [['Esc'], 'Clear the search, or back to the list'],
+  [['?'], 'This list'],
+];
+
 /**
  * Ctrl/Cmd+S save · Ctrl/Cmd+K or / search · N (or Alt+N) new note · Escape back ·
  * ? the list of shortcuts. Nothing fires while a dialog is open.
@@ -74,17 +88,6 @@ function confirmLogout(waiting) {
     danger: waiting > 0,
   });
 }
-
-const SHORTCUTS = [
-  [['N'], 'New note (Alt+N while typing)'],
-  [['/'], 'Search notes'],
-  [['Ctrl', 'K'], 'Search notes, from anywhere'],
-  [['↑', '↓'], 'Move through the notes list'],
-  [['Enter'], 'Open the note and start writing'],
-  [['Escape'], 'Back to the list; clear the search'],
-  [['Ctrl', 'S'], 'Save now (notes also save as you type)'],
-  [['?'], 'This list'],
-];
 
 /** The keyboard shortcuts, in a dialog (the `?` key). */
 export function showShortcuts() {

@@ -7,6 +7,7 @@
 #                                   # (01-first-run always runs first: it makes the admin)
 #   NOTEBOX_BROWSER_PROFILE=dev …   # a debug build, which reads assets/ from disk: edit the
 #                                   # UI and rerun without rebuilding (not what releases embed)
+#   tests/browser/run.sh --bench    # the 10,000-note bench (bench-10k.mjs) instead of the tests
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script installs what it
 # needs (npm packages, Debian's chromium), builds the release-like notebox (profile
@@ -23,8 +24,15 @@ work=$(mktemp -d /tmp/notebox-browser.XXXXXX)
 pids=()
 database=""
 serve_only=false
-[ "${1:-}" = "--serve" ] && { serve_only=true; shift; }
-only=("$@")
+bench=false
+filters=()
+for arg in "$@"; do
+    case "$arg" in
+        --serve) serve_only=true ;;
+        --bench) bench=true ;;
+        *) filters+=("$arg") ;;
+    esac
+done
 profile=${NOTEBOX_BROWSER_PROFILE:-ci-release}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -143,16 +151,22 @@ if $serve_only; then
     exit 0
 fi
 
+if $bench; then
+    say "bench: 10,000 notes"
+    (cd "$here" && node bench-10k.mjs)
+    exit $?
+fi
+
 say "browser tests: node --test"
 # One file at a time, in name order: 01-first-run must meet an empty database.
 mapfile -t files < <(ls "$here"/tests/*.test.mjs | sort)
-if [ ${#only[@]} -gt 0 ]; then
+if [ ${#filters[@]} -gt 0 ]; then
     chosen=()
     for file in "${files[@]}"; do
         name=$(basename "$file")
         keep=false
         [[ $name == 01-* ]] && keep=true
-        for prefix in "${only[@]}"; do [[ $name == "$prefix"* ]] && keep=true; done
+        for prefix in "${filters[@]}"; do [[ $name == "$prefix"* ]] && keep=true; done
         $keep && chosen+=("$file")
     done
     files=("${chosen[@]}")

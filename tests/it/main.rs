@@ -16,6 +16,7 @@ mod invitations;
 mod invitations_cli;
 mod least_privilege;
 mod metrics;
+mod note_pinned;
 mod notebooks;
 mod oidc;
 mod oidc_accounts;
