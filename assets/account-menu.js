@@ -17,12 +17,13 @@ export function createAccountMenu(user, { onLogout, onRenamed = () => {} }) {
   menus += 1;
   const panelId = `account-panel-${menus}`;
   const avatar = h('span', { class: 'avatar account-avatar', 'aria-hidden': 'true' });
-  const name = h('span', { class: 'account-name' });
+  const name = h('span', { class: 'account-name', 'aria-hidden': 'true' });
   const button = h(
     'button',
     { class: 'account-button', type: 'button', 'aria-expanded': 'false', 'aria-controls': panelId },
     avatar,
-    h('span', { class: 'visually-hidden' }, 'Account: '),
+    // Named "Account" only: a person's name would make it answer to any word in it.
+    h('span', { class: 'visually-hidden' }, 'Account'),
     name,
   );
   const who = h('p', { class: 'account-who' });

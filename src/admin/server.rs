@@ -153,6 +153,7 @@ pub async fn rotate_key(
         &state.pool,
         config.auth.key_rotation_grace,
         config.powersync.token_ttl,
+        config.auth.key_algorithm,
     )
     .await?;
     state.auth.keys.invalidate().await;

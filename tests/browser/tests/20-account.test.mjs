@@ -17,7 +17,7 @@ after(async () => {
   await closeDb();
 });
 
-const menuButton = (page) => page.getByRole('button', { name: /^Account:/ });
+const menuButton = (page) => page.getByRole('button', { name: 'Account', exact: true });
 
 async function openMenu(page) {
   if ((await menuButton(page).getAttribute('aria-expanded')) !== 'true') await menuButton(page).click();

@@ -26,7 +26,7 @@ const row = (page, email) => page.locator('.user-table tbody tr', { hasText: ema
 
 async function openAdmin(page) {
   const menu = page.locator('.account-panel');
-  await page.getByRole('button', { name: /^Account:/ }).click();
+  await page.getByRole('button', { name: 'Account', exact: true }).click();
   await menu.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Admin', exact: true }).waitFor();
   await page.getByText('checks passed').or(page.getByText('need attention')).waitFor({ timeout: 30_000 });
