@@ -449,8 +449,8 @@ export async function startNotes(root, user, hooks) {
         deleting.delete(row.id);
         sync.refreshWaiting();
         if (fromEditor) return navigate(row.id, { focus: 'body' });
-        await poll(() => noteList.item(row.id));
-        (noteList.item(row.id) ?? search).focus();
+        await poll(() => noteList.indexOf(row.id) >= 0);
+        if (!noteList.focusNote(row.id)) search.focus();
       },
     });
   }

@@ -27,7 +27,9 @@ pub async fn signup_policy(
     })
 }
 
+/// Named apart from the single sign-on `Settings` (one name per schema in the document).
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SignupSettings)]
 pub struct Settings {
     signup: SignupPolicy,
     /// What `auth.signup` in the config says (used until an admin chooses).

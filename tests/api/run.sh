@@ -119,7 +119,7 @@ run_schemathesis() {
     (cd "$work" && "$venv/bin/schemathesis" run "$notebox_url/api/openapi.json" --url "$notebox_url" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --phases examples,coverage,fuzzing \
-        --max-examples "$examples" --workers 4 --max-redirects 0 --seed 1 \
+        --max-examples "$examples" --workers 1 --max-redirects 0 --seed 1 \
         --header "Authorization: Bearer $session" \
         --report junit --report-junit-path "$work/$name.xml" \
         "$@") 2>&1 | tee "$work/$name.out"

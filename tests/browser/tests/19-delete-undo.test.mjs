@@ -59,13 +59,26 @@ test('undo after deleting from the list (Delete key) focuses the restored list i
   const { page } = browser;
   await page.getByRole('button', { name: 'Back to notes' }).click().catch(() => {});
   const before = await titles(page);
-  await page.locator('.note-item', { hasText: 'Oldest note' }).focus();
+  // The list is one Tab stop: walk its active row (aria-activedescendant) to the note.
+  await page.getByRole('listbox', { name: 'Notes' }).focus();
+  await page.keyboard.press('Home');
+  for (let step = 0; step < before.length && !(await activeRowText(page)).includes('Oldest note'); step += 1) {
+    await page.keyboard.press('ArrowDown');
+  }
   await page.keyboard.press('Delete');
   await page.getByText('“Oldest note” deleted').waitFor();
   await page.getByRole('button', { name: 'Undo' }).click();
   await page.locator('.note-item', { hasText: 'Oldest note' }).waitFor();
   assert.deepEqual(await titles(page), before);
-  await poll(async () => page.locator('.note-item', { hasText: 'Oldest note' }).evaluate((el) => el === document.activeElement || el.contains(document.activeElement)), {
+  await poll(async () => (await activeRowText(page)).includes('Oldest note'), {
     timeout: 5000, message: 'focus on the restored item',
   });
 });
+
+/** The text of the list's active row while the list has focus ('' otherwise). */
+function activeRowText(page) {
+  return page.evaluate(() => {
+    const id = document.activeElement?.getAttribute('aria-activedescendant');
+    return (id && document.getElementById(id)?.textContent) || '';
+  });
+}
