@@ -171,10 +171,13 @@ test('PowerSync unreachable while notebox answers: not "Offline", and it says wh
 });
 
 test('live regions announce state changes, not every keystroke', async () => {
+  // Its own account: the five tests above logged `user` in five times within a minute, which
+  // is the per-account login budget (auth's account limiter), so a sixth would get 429.
+  const typist = await createUser('Tess Typist');
   const browser = await openBrowser();
   const { page } = browser;
   try {
-    await logIn(page, user);
+    await logIn(page, typist);
     await page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'New note' }).first().click();
     await page.getByLabel('Title').fill('Typing for eight seconds');
