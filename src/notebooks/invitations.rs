@@ -224,9 +224,8 @@ pub async fn revoke_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sql
         == 1)
 }
 
-/// `POST /api/invitations {email, notebook_id?, role?}`: owners invite to their notebook
-/// (role defaults to editor); admins may also invite without one (an account only).
-/// Invites someone by email: to a notebook (its owners), or to an account (admins).
+/// Invites someone by email: to a notebook (its owners; the role defaults to editor), or to
+/// an account without a notebook (admins only).
 #[utoipa::path(post, path = "/invitations", tag = "invitations", security(("bearer" = []), ("session_cookie" = [])),
     request_body = NewInvitation,
     responses(
