@@ -7,7 +7,20 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libclang-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
+# Dependencies first, in a layer of their own: built against empty stand-ins for our code, so
+# a change to src/, assets/ or migrations/ rebuilds only notebox, not every crate. This layer
+# is rebuilt only when Cargo.toml or Cargo.lock change.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src benches \
+    && echo 'fn main() {}' > src/main.rs \
+    && touch src/lib.rs \
+    # one stand-in per [[bench]] of Cargo.toml: cargo checks that every declared target exists
+    && for bench in $(awk '/^\[\[bench\]\]/ { b = 1; next } b && /^name/ { gsub(/"/, "", $3); print $3; b = 0 }' Cargo.toml); do \
+           echo 'fn main() {}' > "benches/$bench.rs"; done \
+    && cargo build --release --locked --bin notebox \
+    && rm -rf src benches target/release/notebox* target/release/deps/notebox-* \
+       target/release/deps/libnotebox-* target/release/.fingerprint/notebox-*
+COPY build.rs ./
 COPY src src
 COPY benches benches
 COPY migrations migrations

@@ -1,7 +1,9 @@
 // notebox web UI: decides which screen to show, and owns the signed-in session.
 
+import { showAdmin } from './admin.js';
 import { api, ApiError, NetworkError } from './api.js';
 import { renderAuth } from './auth-view.js';
+import { openDatabase } from './db.js';
 import { h, replace } from './dom.js';
 import { acceptInvitation, invitationAuth, invitationToken, takeJoined } from './invitation.js';
 import { startNotes } from './notes-view.js';
@@ -35,8 +37,27 @@ async function boot() {
     return showUnreachable(error);
   }
   remember(user);
+  if (location.pathname === ADMIN_PATH) return showAdminPage(user);
   const token = invitationToken();
   return showNotes(user, token ? await acceptInvitation(token) : {});
+}
+
+const ADMIN_PATH = '/admin';
+
+/** The admin page; logging out there forgets this device's notes as it does anywhere. */
+function showAdminPage(user) {
+  showAdmin(root, user, {
+    onLogout: async () => {
+      await api.logout();
+      const db = openDatabase(user.id);
+      await db.init();
+      await db.disconnectAndClear();
+      await db.close().catch(() => {});
+      localStorage.removeItem(USER_KEY);
+      history.replaceState({}, '', '/');
+      await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
+    },
+  });
 }
 
 /** The first-run, login or sign-up screen. */
@@ -60,6 +81,7 @@ async function showAuth(options = {}) {
     decorate: (card, parts) => decorateAuth(sso, card, parts),
     onSignedIn: async (user) => {
       remember(user);
+      if (location.pathname === ADMIN_PATH) return showAdminPage(user);
       // Logging in (not signing up) with an invitation at hand: accept it now.
       const pending = invitationToken();
       showNotes(user, pending ? await acceptInvitation(pending) : takeJoined());

@@ -6,7 +6,7 @@ import { h, icon, replace } from './dom.js';
 const COPY = {
   setup: {
     title: 'Welcome to notebox',
-    lead: 'Create the administrator account to get started. You can invite others later.',
+    lead: 'Create the administrator account to get started. Once you are in, you can share notebooks with other people.',
     submit: 'Create admin account',
     busy: 'Creating account…',
   },

@@ -8,6 +8,7 @@ import { ApiError } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { editsApi, explain } from './edits-api.js';
 import { fullTime, parseTime, relativeTime, uuid } from './format.js';
+import { showDialog } from './ui.js';
 
 /** The mark on a note in the list while it has an edit to settle. */
 export function conflictBadge() {
@@ -199,12 +200,8 @@ export function openConflictDialog({ note, conflicts, writable, personName, toas
   });
   saveMerge.addEventListener('click', () => settle('merged', { text: mergeInput.value }));
 
-  dialog.addEventListener('close', () => dialog.remove());
   render();
-  document.body.append(dialog);
-  dialog.showModal();
-  (writable ? keepThis : dialog.querySelector('.icon-button')).focus();
-  return dialog;
+  return showDialog(dialog, { focus: () => (writable ? keepThis : dialog.querySelector('.icon-button')) });
 }
 
 /** One version: a heading, who/when, and the text with lines not in the base marked. */

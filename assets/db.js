@@ -21,6 +21,7 @@ const notes = new Table(
     created_at: column.text,
     updated_at: column.text,
     updated_by: column.text,
+    pinned: column.integer, // 1: listed first, on every device
   },
   {
     indexes: { by_updated: ['updated_at'], by_notebook: ['notebook_id'] },
@@ -81,7 +82,12 @@ const upload_rejections = new Table({
 });
 
 // Which refusals the user has dismissed. Local only: never uploaded, cleared on logout.
+// (The server deletes them too, so they leave every device; see sync-view.js.)
 const dismissed_rejections = new Table({ rejection_id: column.text }, { localOnly: true });
+
+// The text of a change too large to upload (id: the note's), kept so the refusal can give it
+// back: the server never saw it, so the refusal's own data cannot. Local only.
+const refused_texts = new Table({ data: column.text, created_at: column.text }, { localOnly: true });
 
 export const schema = new Schema({
   notes,
@@ -90,6 +96,7 @@ export const schema = new Schema({
   notebook_members,
   upload_rejections,
   dismissed_rejections,
+  refused_texts,
 });
 
 /** Thrown by the connector when the session is gone (401): the user must log in again. */
@@ -100,10 +107,23 @@ export class SessionEnded extends Error {
   }
 }
 
-export class NoteboxConnector {
+/**
+ * Also the source of the sync pill's upload facts: `lastUpload` ({ok, at, error}: how the
+ * last upload went) and `reachable` (true once notebox answered anything); a 'change' event
+ * follows each update.
+ */
+export class NoteboxConnector extends EventTarget {
   /** @param {{onSessionEnded: () => void}} hooks */
   constructor(hooks) {
+    super();
     this.hooks = hooks;
+    this.lastUpload = null;
+    this.reachable = null;
+  }
+
+  noteFacts(facts) {
+    Object.assign(this, facts);
+    this.dispatchEvent(new Event('change'));
   }
 
   async fetchCredentials() {
@@ -136,6 +156,19 @@ export class NoteboxConnector {
    * recognisable: the server applies it at most once.
    */
   async uploadData(database) {
+    try {
+      await this.uploadQueue(database);
+      this.noteFacts({ lastUpload: { ok: true, at: new Date() }, reachable: true });
+    } catch (error) {
+      const unreachable = error instanceof TypeError; // fetch itself failed: no answer at all
+      const facts = { lastUpload: { ok: false, at: new Date(), error: unreachable ? 'could not connect to the server' : error.message } };
+      if (!unreachable) facts.reachable = true;
+      this.noteFacts(facts);
+      throw error;
+    }
+  }
+
+  async uploadQueue(database) {
     const clientId = await database.getClientId();
     for (;;) {
       const transaction = await database.getNextCrudTransaction();
@@ -144,31 +177,41 @@ export class NoteboxConnector {
       const body = JSON.stringify({ client_id: clientId, transactions: [{ crud }] });
       const bytes = encoder.encode(body).length;
       const known = await uploadLimits().catch(() => null);
+      // A value over the server's limit is refused and its refusal cannot carry the text:
+      // keep it here first, so "Copy my text" can give it back.
+      if (known && crud.some((entry) => Object.values(entry.data ?? {}).some((v) => typeof v === 'string' && v.length * 3 > known.max_value && encoder.encode(v).length > known.max_value))) {
+        await keepRefusedTexts(database, crud).catch((error) => console.warn('could not keep the refused text', error));
+      }
       if (known && bytes > known.max_body) {
-        await this.reportOversized(crud[0], bytes);
+        await this.reportOversized(database, crud, bytes);
         await transaction.complete();
         continue;
       }
       const response = await post('/api/data', body);
       this.checkSession(response);
       if (response.status === 413) {
-        await this.reportOversized(crud[0], bytes);
+        await this.reportOversized(database, crud, bytes);
         await transaction.complete();
         continue;
       }
-      if (!response.ok) throw new Error(`Upload failed (HTTP ${response.status}); will retry.`);
+      if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`.trim());
       const answer = await response.json();
       const status = answer?.results?.[0]?.status;
       if (status === 'success' || status === 'fatal_error') {
         await transaction.complete();
       } else {
-        throw new Error(`Upload not applied (${status ?? 'no result'}); will retry.`);
+        throw new Error(`the server could not apply it this time (${status ?? 'no result'})`);
       }
     }
   }
 
-  /** Has the server record a transaction too large to upload as refused (it syncs back). */
-  async reportOversized(first, bytes) {
+  /**
+   * Has the server record a transaction too large to upload as refused (it syncs back),
+   * keeping the notes' text on this device first so the refusal can give it back.
+   */
+  async reportOversized(database, crud, bytes) {
+    const [first] = crud;
+    await keepRefusedTexts(database, crud).catch((error) => console.warn('could not keep the refused text', error));
     const report = { table: first.type, id: first.id, op: first.op, bytes };
     const response = await post('/api/data/oversized', JSON.stringify(report));
     this.checkSession(response);
@@ -184,6 +227,19 @@ export class NoteboxConnector {
 }
 
 const encoder = new TextEncoder();
+
+async function keepRefusedTexts(database, crud) {
+  const ids = [...new Set(crud.filter((entry) => entry.type === 'notes').map((entry) => entry.id))];
+  await database.writeTransaction(async (tx) => {
+    for (const id of ids) {
+      const note = await tx.getOptional('SELECT title, body FROM notes WHERE id = ?', [id]);
+      const put = crud.find((entry) => entry.id === id && entry.data)?.data ?? {};
+      const data = JSON.stringify({ title: note?.title ?? put.title ?? '', body: note?.body ?? put.body ?? '' });
+      await tx.execute('DELETE FROM refused_texts WHERE id = ?', [id]);
+      await tx.execute('INSERT INTO refused_texts (id, data, created_at) VALUES (?, ?, ?)', [id, data, new Date().toISOString()]);
+    }
+  });
+}
 
 function post(path, body) {
   return fetch(path, {

@@ -59,7 +59,21 @@ function startOfDay(date) {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
 }
 
-/** "1 note", "3 notes". */
+const numberFormat = new Intl.NumberFormat();
+
+/** "1 note", "3 notes", "10,013 notes" (separators as the reader's locale writes them). */
 export function plural(count, one, many = `${one}s`) {
-  return `${count} ${count === 1 ? one : many}`;
+  return `${numberFormat.format(count)} ${count === 1 ? one : many}`;
+}
+
+/**
+ * `text` on one line, at most `max` characters, cut at a word boundary and marked "…"
+ * when cut (a word longer than the whole space is cut where it must be).
+ */
+export function clipWords(text, max) {
+  const line = (text ?? '').replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s.,;:!?-]+$/, '')}…`;
 }

@@ -7,7 +7,7 @@ import { ApiError } from './api.js';
 import { h, icon, replace } from './dom.js';
 import { editsApi, explain } from './edits-api.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
-import { confirmDialog } from './ui.js';
+import { confirmDialog, showDialog } from './ui.js';
 
 const REASONS = {
   merge: 'before a merge',
@@ -128,10 +128,7 @@ export function openHistoryPanel({ note, writable, personName, beforeRestore, to
   }
 
   close.addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
-  close.focus();
+  showDialog(dialog, { focus: close });
   load();
   return dialog;
 }

@@ -5,11 +5,14 @@
 
 import { h, icon, replace } from './dom.js';
 import { fullTime, parseTime, relativeTime } from './format.js';
+import { createRenderedView } from './markdown.js';
+import { explainImagePaste } from './paste-image.js';
 import { sizeWarning } from './size-warning.js';
 
 export function createEditorView() {
   const back = h('button', { class: 'icon-button back', type: 'button', 'aria-label': 'Back to notes' }, icon('back'));
-  const saveState = h('span', { class: 'save-state', role: 'status' });
+  // Not a live region: it changes with every keystroke (editing, saving, saved).
+  const saveState = h('span', { class: 'save-state' });
   const deleteButton = h(
     'button',
     { class: 'button ghost danger-text', type: 'button', 'aria-label': 'Delete note' },
@@ -23,15 +26,24 @@ export function createEditorView() {
     'View only',
   );
   const moveSelect = h('select', { class: 'move-select', 'aria-label': 'Notebook of this note', title: 'Move to another notebook' });
-  const titleInput = h('input', { class: 'title-input', type: 'text', placeholder: 'Untitled', 'aria-label': 'Title', maxlength: 1000 });
+  // A textarea, so a long title wraps (on a phone above all) instead of being cut.
+  const titleInput = h('textarea', { class: 'title-input', rows: 1, placeholder: 'Untitled', 'aria-label': 'Title', maxlength: 1000, spellcheck: 'true' });
+  titleInput.addEventListener('input', () => {
+    if (!/[\r\n]/.test(titleInput.value)) return;
+    const at = titleInput.selectionStart;
+    titleInput.value = titleInput.value.replace(/\r?\n|\r/g, ' ');
+    titleInput.setSelectionRange(at, at);
+  });
   const bodyInput = h('textarea', { class: 'body-input', placeholder: 'Start writing…', 'aria-label': 'Note' });
   const bodySize = sizeWarning(bodyInput);
+  const rendered = createRenderedView(bodyInput, { h, icon });
+  const pasteNotice = explainImagePaste(bodyInput);
   const meta = h('p', { class: 'editor-meta' });
   const editor = h(
     'article',
     { class: 'editor', hidden: true, 'aria-label': 'Editor' },
-    h('div', { class: 'editor-bar' }, back, viewOnly, saveState, h('span', { class: 'spacer' }), moveSelect, deleteButton),
-    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, bodySize.el, meta),
+    h('div', { class: 'editor-bar' }, back, viewOnly, saveState, h('span', { class: 'spacer' }), rendered.toggle, moveSelect, deleteButton),
+    h('div', { class: 'editor-sheet' }, titleInput, bodyInput, rendered.element, pasteNotice, bodySize.el, meta),
   );
   const placeholder = h(
     'div',
@@ -65,6 +77,7 @@ export function createEditorView() {
         saving: 'Saving…',
         saved: 'Saved on this device',
         error: 'Could not save',
+        refused: 'Not saved: the server refused it (see above)',
       }[state] ?? '';
     },
 
@@ -82,6 +95,7 @@ export function createEditorView() {
       deleteButton.hidden = !writable;
       saveState.hidden = !writable;
       editor.classList.toggle('read-only', !writable);
+      rendered.refresh({ writable });
     },
 
     /**
@@ -99,6 +113,7 @@ export function createEditorView() {
       const created = parseTime(row.created_at);
       const updated = parseTime(row.updated_at);
       bodySize.update();
+      rendered.refresh({ opened: force, empty: !row.title && !row.body });
       meta.textContent = [
         updated ? `Edited ${relativeTime(updated)}${by ? ` by ${by}` : ''}` : null,
         created ? `created ${fullTime(created)}` : null,

@@ -1,15 +1,24 @@
-// The list of notes in the selected notebook (or Personal): a live query on the local
-// database filtered by the search, with its count, its empty state and arrow-key moves.
+// The list of notes in the selected notebook (or Personal), fast at 10,000 notes: a live
+// query of the ids in order (pinned first, then the chosen sort, or a search's best matches),
+// and only the rows on screen in the page, their text read when they scroll into view and
+// updated in place. One Tab stop: a listbox whose arrow keys move the active row.
 
-import { debounce, h, icon, replace } from './dom.js';
+import { h, icon, replace } from './dom.js';
 import { conflictBadge } from './conflict-view.js';
 import { fullTime, parseTime, plural, relativeTime } from './format.js';
+import { SORTS, idsQuery, rowsQuery } from './list-queries.js';
+import { highlight, snippetText } from './list-text.js';
+
+const SORT_KEY = 'notebox.sort';
+const OVERSCAN = 8; // rows drawn above and below the visible ones
+const FETCH_MARGIN = 24; // rows read ahead, so a scroll rarely waits for the database
 
 /**
- * @param {{onOpen: (id: string, opts?: {focus?: string}) => void,
- *          onDelete: (id: string) => void, onCreate: () => void}} hooks
+ * @param {{onOpen: (id: string, opts?: {focus?: string}) => void, onDelete: (id: string) => void,
+ *          onCreate: () => void, onTogglePin: (id: string) => void, ready?: Promise}} hooks
+ *   ready: resolves when the search index exists (searches wait for it, the list does not).
  */
-export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
+export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onTogglePin, ready = Promise.resolve() }) {
   const search = h('input', {
     class: 'search-input',
     type: 'search',
@@ -19,70 +28,193 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
     spellcheck: 'false',
   });
   const count = h('p', { class: 'list-count', 'aria-live': 'polite' });
-  const list = h('ul', { class: 'note-list', 'aria-label': 'Notes' });
+  const sortSelect = h(
+    'select',
+    { class: 'sort-select', 'aria-label': 'Sort notes by', title: 'Sort notes (pinned notes stay first)' },
+    Object.entries(SORTS).map(([value, { label }]) => h('option', { value }, label)),
+  );
+  const sizer = h('div', { class: 'note-list-sizer', role: 'presentation' });
+  const list = h('div', { class: 'note-list', role: 'listbox', tabindex: '0', 'aria-label': 'Notes' }, sizer);
   const empty = h('div', { class: 'list-empty', hidden: true });
-  let rows = [];
+
+  let ids = [];
+  const rows = new Map(); // id → the row's text, for rows on or near the screen
+  let generation = 0; // rows read before the last change are shown until read again
+  const drawn = new Map(); // id → its element in the sizer
   let query = '';
+  let sort = SORTS[localStorage.getItem(SORT_KEY)] ? localStorage.getItem(SORT_KEY) : 'edited';
   let scope = null; // null: Personal; else a notebook id
   let canWrite = true;
   let selectedId = null;
+  let activeId = null;
   let watch = null;
+  let loaded = false;
+  let fetching = null; // the read of rows under way
+  let fetchAgain = false;
+  let rowHeight = 0;
+  let firstLoaded;
+  const firstLoad = new Promise((resolve) => { firstLoaded = resolve; });
+  sortSelect.value = sort;
 
-  function watchList() {
+  // ---- data ----------------------------------------------------------------------------
+  signal.addEventListener('abort', () => watch?.abort(), { once: true });
+  async function watchIds() {
     watch?.abort();
-    watch = new AbortController();
-    signal.addEventListener('abort', () => watch.abort(), { once: true });
-    const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    db.watch(
-      `SELECT id, title, substr(body, 1, 400) AS snippet, updated_at,
-              EXISTS (SELECT 1 FROM note_conflicts c WHERE c.note_id = notes.id) AS conflicted
-         FROM notes
-        WHERE (CASE WHEN ?3 = '' THEN notebook_id IS NULL ELSE notebook_id = ?3 END)
-          AND (?1 = '' OR title LIKE ?2 ESCAPE '\\' OR body LIKE ?2 ESCAPE '\\')
-        ORDER BY coalesce(julianday(replace(updated_at, ' ', 'T')), 0) DESC, updated_at DESC, id`,
-      [query, pattern, scope ?? ''],
-      { onResult: (result) => render(result.rows?._array ?? []), onError: (e) => console.error(e) },
-      { signal: watch.signal, throttleMs: 30 },
-    );
+    const mine = (watch = new AbortController());
+    if (query) await ready;
+    if (mine.signal.aborted) return;
+    const [sql, params, tables] = idsQuery({ scope, query, sort });
+    db.watch(sql, params, {
+      onResult: (result) => {
+        if (mine.signal.aborted) return;
+        const next = result.rows?._array ?? [];
+        ids = next.map((row) => row.id);
+        if (!loaded) performance.mark('notebox:list-ids');
+        loaded = true;
+        firstLoaded();
+        generation += 1; // anything may have changed: read the rows on screen again
+        refreshRows();
+        renderCount();
+        renderEmpty();
+      },
+      onError: (error) => {
+        console.error(error);
+        firstLoaded();
+      },
+    }, { signal: mine.signal, throttleMs: 30, tables });
   }
 
-  function render(next) {
-    rows = next;
-    const focusedId = document.activeElement?.closest?.('.note-item')?.dataset.id;
+  /** Reads the rows on (and near) the screen that are not read yet, then draws. */
+  function refreshRows() {
+    if (fetching) {
+      fetchAgain = true;
+      return draw();
+    }
+    const [from, to] = visibleRange(FETCH_MARGIN);
+    const wanted = ids.slice(from, to).filter((id) => rows.get(id)?.generation !== generation);
+    if (!wanted.length) return draw();
+    draw();
+    const reading = generation;
+    fetching = db.getAll(...rowsQuery(wanted, query))
+      .then((found) => {
+        if (!performance.getEntriesByName('notebox:list-rows').length) performance.mark('notebox:list-rows');
+        for (const row of found) rows.set(row.id, { ...row, generation: reading });
+        // Only rows near the screen are worth keeping.
+        if (rows.size > 4 * FETCH_MARGIN + 200) {
+          const near = new Set(ids.slice(from, to));
+          for (const id of rows.keys()) if (!near.has(id)) rows.delete(id);
+        }
+      })
+      .catch((error) => console.error(error))
+      .finally(() => {
+        fetching = null;
+        if (fetchAgain || reading !== generation) {
+          fetchAgain = false;
+          refreshRows();
+        } else draw();
+      });
+  }
+  db.onChange({
+    onChange: () => {
+      generation += 1;
+      refreshRows();
+    },
+  }, { tables: ['note_conflicts'], signal, throttleMs: 100 });
+
+  // ---- drawing -------------------------------------------------------------------------
+  function measure() {
+    rowHeight = parseFloat(getComputedStyle(list).getPropertyValue('--note-row')) || 84;
+  }
+
+  function visibleRange(margin) {
+    if (!rowHeight) measure();
+    const top = list.scrollTop;
+    const height = list.clientHeight || 800;
+    const from = Math.max(0, Math.floor(top / rowHeight) - margin);
+    const to = Math.min(ids.length, Math.ceil((top + height) / rowHeight) + margin);
+    return [from, to];
+  }
+
+  /** Puts the rows in view in the page (and only those), each where it belongs. */
+  function draw() {
+    sizer.style.height = `${ids.length * rowHeight}px`;
+    list.hidden = loaded && ids.length === 0;
+    const [from, to] = visibleRange(OVERSCAN);
+    const keep = new Map(); // id → position
+    for (let index = from; index < to; index += 1) keep.set(ids[index], index);
+    // The active row stays in the page while the list has focus (aria-activedescendant).
+    if (activeId && !keep.has(activeId) && document.activeElement === list) {
+      const index = ids.indexOf(activeId);
+      if (index >= 0) keep.set(activeId, index);
+    }
+    for (const [id, el] of drawn) {
+      if (!keep.has(id)) {
+        el.remove();
+        drawn.delete(id);
+      }
+    }
     const now = new Date();
-    replace(list, rows.map((row) => item(row, now)));
-    if (focusedId) list.querySelector(`[data-id="${focusedId}"]`)?.focus();
-    count.textContent = query
-      ? `${plural(rows.length, 'match', 'matches')} for “${query}”`
-      : plural(rows.length, 'note');
-    renderEmpty();
+    for (const [id, index] of keep) {
+      let el = drawn.get(id);
+      if (!el) {
+        el = h('div', { class: 'note-item', role: 'option', id: `note-${id}`, dataset: { id } });
+        drawn.set(id, el);
+        sizer.append(el);
+      }
+      fill(el, rows.get(id), now);
+      el.style.transform = `translateY(${index * rowHeight}px)`;
+      el.setAttribute('aria-posinset', String(index + 1));
+      el.setAttribute('aria-setsize', String(ids.length));
+      el.setAttribute('aria-selected', String(id === selectedId));
+      el.classList.toggle('active', id === activeId);
+    }
+    // The page's order is the list's order (screen readers, find in page).
+    const ordered = [...keep].sort((a, b) => a[1] - b[1]);
+    ordered.forEach(([id], position) => {
+      const el = drawn.get(id);
+      if (sizer.children[position] !== el) sizer.insertBefore(el, sizer.children[position] ?? null);
+    });
+    if (activeId && drawn.has(activeId)) list.setAttribute('aria-activedescendant', `note-${activeId}`);
+    else list.removeAttribute('aria-activedescendant');
   }
 
-  function item(row, now) {
-    const title = row.title?.trim() || 'Untitled';
-    const when = parseTime(row.updated_at);
-    return h(
-      'li',
-      {},
-      h(
-        'a',
-        {
-          class: `note-item${row.title?.trim() ? '' : ' untitled'}`,
-          href: `/notes/${row.id}`,
-          dataset: { id: row.id },
-          'aria-current': row.id === selectedId ? 'page' : null,
-        },
-        h('span', { class: 'note-title' }, highlight(title, query)),
-        h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }, relativeTime(when, now)),
-        row.conflicted ? conflictBadge() : null,
-        h('span', { class: 'note-snippet' }, highlight(snippetOf(row.snippet, query), query)),
-      ),
-    );
+  /**
+   * A row's content, rebuilt only when what it shows changed; the time ("5 min ago") is
+   * updated in place, so the element under a pointer is never swapped as the minutes pass.
+   */
+  function fill(el, row, now) {
+    const when = parseTime(row?.[sort === 'created' ? 'created_at' : 'updated_at']);
+    const key = row ? JSON.stringify([row.title, row.snippet, row.pinned, row.conflicted, query, when?.getTime()]) : '';
+    if (el.dataset.key !== key || !el.hasChildNodes()) {
+      el.dataset.key = key;
+      if (!row) {
+        el.classList.add('loading');
+        return replace(el, h('span', { class: 'note-title' }, ' '));
+      }
+      const title = row.title?.trim() || 'Untitled';
+      el.classList.remove('loading');
+      el.classList.toggle('untitled', !row.title?.trim());
+      el.classList.toggle('pinned', Boolean(row.pinned));
+      replace(
+        el,
+        h('span', { class: 'note-title' }, row.pinned ? pinMark() : null, highlight(title, query)),
+        h('time', { class: 'note-time', datetime: when?.toISOString() ?? '', title: fullTime(when) }),
+        h('span', { class: 'note-snippet' }, row.conflicted ? conflictBadge() : null, highlight(snippetText(row.snippet, query), query)),
+      );
+    }
+    const time = el.querySelector('.note-time');
+    const ago = relativeTime(when, now);
+    if (time && time.textContent !== ago) time.textContent = ago;
+  }
+
+  function renderCount() {
+    const text = query ? `${plural(ids.length, 'match', 'matches')} for “${query}”` : plural(ids.length, 'note');
+    if (count.textContent !== text) count.textContent = text;
   }
 
   function renderEmpty() {
-    empty.hidden = rows.length > 0;
-    if (rows.length > 0) return;
+    empty.hidden = !loaded || ids.length > 0;
+    if (empty.hidden) return;
     if (query) {
       replace(empty, h('p', { class: 'empty-title' }, 'No matches'), h('p', { class: 'muted' }, `Nothing here mentions “${query}”.`));
     } else if (!canWrite) {
@@ -98,104 +230,152 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate }) {
     }
   }
 
+  let scrolling = false;
+  list.addEventListener('scroll', () => {
+    if (scrolling) return;
+    scrolling = true;
+    requestAnimationFrame(() => {
+      scrolling = false;
+      refreshRows();
+    });
+  }, { passive: true });
+  new ResizeObserver(() => {
+    measure();
+    refreshRows();
+  }).observe(list);
+
+  // ---- keyboard and pointer --------------------------------------------------------------
+  /** Makes the row at `index` the active one and scrolls it into view. */
+  function activate(index) {
+    if (!ids.length) return;
+    const at = Math.max(0, Math.min(index, ids.length - 1));
+    activeId = ids[at];
+    const top = at * rowHeight;
+    if (top < list.scrollTop) list.scrollTop = top;
+    else if (top + rowHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + rowHeight - list.clientHeight;
+    refreshRows();
+  }
+
+  list.addEventListener('focus', () => {
+    if (!activeId || !ids.includes(activeId)) activate(Math.max(0, ids.indexOf(selectedId)));
+    else activate(ids.indexOf(activeId));
+  });
+  list.addEventListener('blur', () => draw());
+
   list.addEventListener('click', (event) => {
     const target = event.target.closest('.note-item');
-    if (!target || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
+    if (!target || event.button !== 0) return;
+    activeId = target.dataset.id;
     onOpen(target.dataset.id);
   });
+
   list.addEventListener('keydown', (event) => {
-    const target = event.target.closest('.note-item');
-    if (!target) return;
-    const items = [...list.querySelectorAll('.note-item')];
-    const index = items.indexOf(target);
-    if (event.key === 'ArrowDown' && index < items.length - 1) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const index = ids.indexOf(activeId);
+    const page = Math.max(1, Math.floor(list.clientHeight / rowHeight) - 1);
+    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: ids.length - 1, PageDown: index + page, PageUp: index - page };
+    if (event.key in moves) {
       event.preventDefault();
-      items[index + 1].focus();
-    } else if (event.key === 'ArrowUp') {
+      if (event.key === 'ArrowUp' && index <= 0) return search.focus();
+      return activate(moves[event.key]);
+    }
+    if (!activeId || index < 0) return;
+    if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
-      (index > 0 ? items[index - 1] : search).focus();
+      onOpen(activeId, { focus: 'body' });
     } else if (event.key === 'Delete' && canWrite) {
       event.preventDefault();
-      onDelete(target.dataset.id);
+      onDelete(activeId);
+    } else if (event.key.toLowerCase() === 'p' && canWrite && !event.shiftKey) {
+      event.preventDefault();
+      onTogglePin(activeId);
+    } else if (event.key === 'Escape' && query) {
+      event.stopPropagation();
+      setQuery('');
+      search.focus();
     }
   });
 
-  const runSearch = debounce(() => {
-    query = search.value.trim();
-    watchList();
-  }, 60);
-  search.addEventListener('input', runSearch);
+  // ---- search and sort -----------------------------------------------------------------
+  function setQuery(text) {
+    if (search.value !== text) search.value = text;
+    const next = text.trim();
+    if (next === query) return;
+    query = next;
+    list.scrollTop = 0;
+    activeId = null;
+    watchIds();
+  }
+  search.addEventListener('input', () => setQuery(search.value));
   search.addEventListener('keydown', (event) => {
     if (event.key === 'ArrowDown') {
       event.preventDefault();
-      list.querySelector('.note-item')?.focus();
+      list.focus();
     } else if (event.key === 'Enter') {
-      runSearch.flush();
-      const first = list.querySelector('.note-item');
-      if (first) onOpen(first.dataset.id, { focus: 'body' });
+      setQuery(search.value);
+      if (ids[0]) onOpen(ids[0], { focus: 'body' });
     } else if (event.key === 'Escape' && search.value) {
-      search.value = '';
-      runSearch.flush();
+      event.preventDefault();
+      setQuery('');
     }
   });
+  sortSelect.addEventListener('change', () => {
+    sort = sortSelect.value;
+    localStorage.setItem(SORT_KEY, sort);
+    list.scrollTop = 0;
+    watchIds();
+  });
 
-  // Refresh relative times now and then.
-  const clock = setInterval(() => render(rows), 60000);
+  // Relative times ("5 min ago") move on: redraw the rows on screen once a minute.
+  const clock = setInterval(() => draw(), 60_000);
   signal.addEventListener('abort', () => clearInterval(clock));
 
   return {
     search,
-    elements: [count, list, empty],
-    clearSearch() {
-      if (!search.value) return;
-      search.value = '';
-      runSearch.flush();
-    },
+    /** Settles when the list has shown its first notes (or failed to). */
+    firstLoad,
+    elements: [h('div', { class: 'list-head' }, count, sortSelect), list, empty],
+    clearSearch: () => setQuery(''),
     /** Shows another notebook (null: Personal); `writable` decides the empty state's offer. */
     setScope(next, writable) {
       canWrite = writable;
       if (next === scope && watch) return renderEmpty();
       scope = next;
       // The previous notebook's notes go at once: a quick click must not open one of them.
-      replace(list);
-      watchList();
+      ids = [];
+      loaded = false;
+      activeId = null;
+      list.scrollTop = 0;
+      draw();
+      watchIds();
     },
     markSelected(id) {
       selectedId = id;
-      for (const el of list.querySelectorAll('.note-item')) {
-        if (el.dataset.id === id) el.setAttribute('aria-current', 'page');
-        else el.removeAttribute('aria-current');
-      }
+      draw();
     },
-    /** The position of a note in the list, and the item now at a position. */
-    indexOf: (id) => rows.findIndex((r) => r.id === id),
-    itemAt: (index) => list.querySelectorAll('.note-item')[Math.max(0, Math.min(index, rows.length - 1))] ?? null,
-    item: (id) => list.querySelector(`[data-id="${id}"]`),
-    first: () => list.querySelector('.note-item'),
+    /** The position of a note in the list. */
+    indexOf: (id) => ids.indexOf(id),
+    /** Focuses the list on a note (by id or position); false when the list is empty. */
+    focusNote(idOrIndex) {
+      if (!ids.length) return false;
+      const index = typeof idOrIndex === 'number' ? idOrIndex : Math.max(0, ids.indexOf(idOrIndex));
+      activeId = ids[Math.max(0, Math.min(index, ids.length - 1))];
+      list.focus();
+      activate(ids.indexOf(activeId));
+      return true;
+    },
+    firstId: () => ids[0] ?? null,
   };
 }
 
-/** Around the first match of the query, so a hit deep in the body is visible in the list. */
-function snippetOf(text, query) {
-  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
-  if (!query) return flat.slice(0, 160);
-  const at = flat.toLowerCase().indexOf(query.toLowerCase());
-  if (at < 40) return flat.slice(0, 160);
-  return `…${flat.slice(at - 30, at + 130)}`;
+/** A pin (stroke icon like the others in dom.js). */
+export function pinIcon(extraClass = '') {
+  const svg = h('svg:svg', { class: `icon ${extraClass}`.trim(), viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' });
+  svg.append(h('svg:path', { d: 'M9 3h6l-1 6 4 4H6l4-4zM12 13v8' }));
+  return svg;
 }
 
-/** Text with every case-insensitive occurrence of `query` wrapped in <mark>. */
-function highlight(text, query) {
-  if (!query) return text;
-  const parts = [];
-  const lower = text.toLowerCase();
-  const needle = query.toLowerCase();
-  let from = 0;
-  for (let at = lower.indexOf(needle); at !== -1; at = lower.indexOf(needle, from)) {
-    parts.push(text.slice(from, at), h('mark', {}, text.slice(at, at + needle.length)));
-    from = at + needle.length;
-  }
-  parts.push(text.slice(from));
-  return parts;
+/** The small pin shown before a pinned note's title. */
+function pinMark() {
+  return [pinIcon('pin-mark'), h('span', { class: 'visually-hidden' }, 'Pinned: ')];
 }

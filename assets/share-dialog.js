@@ -9,7 +9,7 @@ import { fullTime, parseTime } from './format.js';
 import { ROLES } from './notebooks.js';
 import { avatar } from './sidebar-view.js';
 import { teamsApi } from './teams-api.js';
-import { confirmDialog } from './ui.js';
+import { confirmDialog, showDialog } from './ui.js';
 
 /**
  * @param {{notebooks: object, notebookId: string, user: object, toaster: object,
@@ -147,13 +147,7 @@ export function openShareDialog({ notebooks, notebookId, user, toaster, onLeft }
   close.addEventListener('click', () => dialog.close());
 
   const unsubscribe = notebooks.subscribe(render);
-  dialog.addEventListener('close', () => {
-    unsubscribe();
-    dialog.remove();
-  });
-  document.body.append(dialog);
-  dialog.showModal();
-  (invite.element.hidden ? close : invite.focusTarget).focus();
+  showDialog(dialog, { focus: invite.element.hidden ? close : invite.focusTarget, onClose: unsubscribe });
 }
 
 function inviteForm({ notebookId, showError, showLink, toaster }) {

@@ -2,11 +2,25 @@
 
 import { h, icon } from './dom.js';
 import { plural } from './format.js';
-import { confirmDialog } from './ui.js';
+import { confirmDialog, showDialog } from './ui.js';
+
+/** What the shortcuts dialog (`?`) lists: keys, what they do. */
+const SHORTCUTS = [
+  [['N'], 'New note (Alt+N while typing)'],
+  [['/'], 'Search'],
+  [['Ctrl', 'K'], 'Search, selecting what is there'],
+  [['Ctrl', 'S'], 'Save now'],
+  [['↑', '↓'], 'Move in the list (Home, End, Page Up, Page Down too)'],
+  [['Enter'], 'Open the note and start writing'],
+  [['P'], 'Pin or unpin the note (in the list)'],
+  [['Delete'], 'Delete the note (in the list)'],
+  [['Esc'], 'Clear the search, or back to the list'],
+  [['?'], 'This list'],
+];
 
 /**
- * Ctrl/Cmd+S save · Ctrl/Cmd+K or / search · N (or Alt+N) new note · Escape back.
- * Nothing fires while a dialog is open.
+ * Ctrl/Cmd+S save · Ctrl/Cmd+K or / search · N (or Alt+N) new note · Escape back ·
+ * ? the list of shortcuts. Nothing fires while a dialog is open.
  */
 export function bindShortcuts(signal, actions) {
   document.addEventListener(
@@ -28,6 +42,9 @@ export function bindShortcuts(signal, actions) {
       } else if ((!typing && !mod && key === 'n') || (event.altKey && key === 'n')) {
         event.preventDefault();
         actions.create();
+      } else if (!typing && !mod && event.key === '?') {
+        event.preventDefault();
+        showShortcuts();
       } else if (event.key === 'Escape') {
         actions.escape(event.target);
       }
@@ -70,4 +87,25 @@ function confirmLogout(waiting) {
     confirm: 'Log out',
     danger: waiting > 0,
   });
+}
+
+/** The keyboard shortcuts, in a dialog (the `?` key). */
+export function showShortcuts() {
+  const close = h('button', { class: 'button primary', type: 'button' }, 'Close');
+  const dialog = h(
+    'dialog',
+    { class: 'dialog shortcuts-dialog', 'aria-labelledby': 'shortcuts-title' },
+    h('h2', { id: 'shortcuts-title' }, 'Keyboard shortcuts'),
+    h(
+      'dl',
+      { class: 'shortcuts' },
+      SHORTCUTS.map(([keys, what]) => [
+        h('dt', {}, keys.map((key, i) => [i ? ' ' : null, h('kbd', {}, key)])),
+        h('dd', {}, what),
+      ]),
+    ),
+    h('div', { class: 'dialog-actions' }, close),
+  );
+  close.addEventListener('click', () => dialog.close());
+  showDialog(dialog, { focus: close });
 }

@@ -55,12 +55,11 @@ export function createSidebar({ onSelect, onCreate, onClose, onExport }) {
 
   function item({ id, name, count, members, role, iconName }, selected) {
     const shared = members.length > 1;
-    const label = [
-      name || 'Untitled notebook',
-      `${count} note${count === 1 ? '' : 's'}`,
+    // Said after the visible name and count (its accessible name contains what it shows).
+    const more = [
       shared ? `shared with ${members.length - 1} other${members.length === 2 ? '' : 's'}` : null,
       role === 'viewer' ? 'view only' : null,
-    ].filter(Boolean).join(', ');
+    ].filter(Boolean).map((part) => `, ${part}`).join('');
     return h(
       'li',
       {},
@@ -71,13 +70,14 @@ export function createSidebar({ onSelect, onCreate, onClose, onExport }) {
           type: 'button',
           dataset: { id: id ?? 'personal' },
           'aria-current': (id ?? null) === (selected ?? null) ? 'true' : null,
-          'aria-label': label,
           onclick: () => onSelect(id),
         },
         icon(iconName, 'nb-icon'),
         h('span', { class: 'nb-name' }, name || 'Untitled notebook'),
+        h('span', { class: 'visually-hidden' }, ', '),
         shared ? avatars(members, 3) : null,
         h('span', { class: 'nb-count' }, String(count)),
+        h('span', { class: 'visually-hidden' }, ` note${count === 1 ? '' : 's'}${more}`),
       ),
     );
   }

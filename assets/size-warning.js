@@ -17,16 +17,26 @@ function kib(bytes) {
  * input, call `update()` after setting its value from code (typing updates it by itself).
  */
 export function sizeWarning(input) {
-  const el = h('p', { class: 'hint danger-text size-warning', role: 'status', hidden: true });
+  // The line itself follows every keystroke; only a change of level (near → too long) is
+  // announced, through its own live region.
+  const live = h('span', { class: 'visually-hidden', role: 'alert' });
+  const line = h('span', {});
+  const el = h('p', { class: 'hint danger-text size-warning', hidden: true }, line, live);
   let limit = null;
+  let level = 'fine';
   function update() {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no encoding.
     const near = limit != null && input.value.length * 3 >= limit * WARN_AT
       && encoder.encode(input.value).length >= limit * WARN_AT;
     el.hidden = !near;
+    const bytes = near ? encoder.encode(input.value).length : 0;
+    const now = !near ? 'fine' : bytes > limit ? 'over' : 'near';
+    if (now !== level) {
+      level = now;
+      live.textContent = { fine: '', near: 'This note is close to the longest that syncs.', over: 'This note is too long to sync.' }[now];
+    }
     if (!near) return;
-    const bytes = encoder.encode(input.value).length;
-    el.textContent = bytes > limit
+    line.textContent = bytes > limit
       ? `This note is too long to sync (${kib(bytes)}; at most ${kib(limit)}). Shorten it, or this change will be refused.`
       : `This note is close to the longest that syncs (${kib(bytes)} of ${kib(limit)}).`;
   }

@@ -4,8 +4,8 @@
 
 import { h, icon, replace } from './dom.js';
 import { editsApi, explain } from './edits-api.js';
-import { fullTime, parseTime, relativeTime } from './format.js';
-import { confirmDialog } from './ui.js';
+import { clipWords, fullTime, parseTime, relativeTime } from './format.js';
+import { confirmDialog, showDialog } from './ui.js';
 
 /** The sidebar button that opens the trash. */
 export function createTrashButton(onOpen) {
@@ -70,7 +70,7 @@ export function openTrashDialog({ user, notebookName, onRestored }) {
     const deleted = parseTime(note.deleted_at);
     const by = note.deleted_by === user.id ? 'you' : note.deleted_by_name;
     const where = note.notebook_id ? notebookName(note.notebook_id) : null;
-    const snippet = (note.body ?? '').replace(/\s+/g, ' ').trim().slice(0, 160);
+    const snippet = clipWords(note.body, 160);
     const headingId = `trash-${note.id}`;
     return h(
       'li',
@@ -88,7 +88,7 @@ export function openTrashDialog({ user, notebookName, onRestored }) {
         'div',
         { class: 'trash-actions' },
         h('button', { class: 'button', type: 'button', 'aria-label': `Restore “${title}”`, onclick: () => restore(note) }, icon('restore'), h('span', {}, 'Restore')),
-        h('button', { class: 'button ghost danger-text', type: 'button', 'aria-label': `Delete “${title}” forever`, onclick: () => purge(note) }, 'Delete forever'),
+        h('button', { class: 'button ghost danger-text', type: 'button', 'aria-label': `Delete forever “${title}”`, onclick: () => purge(note) }, 'Delete forever'),
       ),
     );
   }
@@ -142,10 +142,7 @@ export function openTrashDialog({ user, notebookName, onRestored }) {
   }
 
   close.addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
-  close.focus();
+  showDialog(dialog, { focus: close });
   load();
   return dialog;
 }

@@ -41,6 +41,27 @@ export function createToaster(region) {
 }
 
 /**
+ * Shows `dialog` (a <dialog> element) modally: adds it to the page, opens it, focuses
+ * `focus` (an element inside it, or a function returning one), and on close removes it,
+ * calls `onClose`, and gives focus back to whatever had it before, if that is still on the
+ * page. Every dialog of the app opens through here.
+ * @returns the dialog
+ */
+export function showDialog(dialog, { focus = null, onClose = null } = {}) {
+  const opener = document.activeElement;
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    onClose?.();
+    if (opener?.isConnected && !document.querySelector('dialog[open]')) opener.focus();
+  }, { once: true });
+  document.body.append(dialog);
+  dialog.showModal();
+  const target = typeof focus === 'function' ? focus() : focus;
+  target?.focus();
+  return dialog;
+}
+
+/**
  * Asks a yes/no question in a modal <dialog>. Resolves true when confirmed.
  * @param {{title: string, body: string, confirm: string, danger?: boolean}} options
  */
@@ -61,13 +82,7 @@ export function confirmDialog({ title, body, confirm, danger = false }) {
       answer = true;
       dialog.close();
     });
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(answer);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    cancelButton.focus();
+    showDialog(dialog, { focus: cancelButton, onClose: () => resolve(answer) });
   });
 }
 
@@ -95,12 +110,7 @@ export function promptDialog({ title, label, value = '', confirm }) {
       answer = input.value.trim() || null;
       dialog.close();
     });
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(answer);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
+    showDialog(dialog, { focus: input, onClose: () => resolve(answer) });
     input.select();
   });
 }

@@ -35,6 +35,41 @@ async fn main() {
     }
     let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
     println!("token signing (RS256, cached key, one task): {sign_rate:.0} tokens/s");
+    // Each `auth.key_algorithm`: a signature alone, and its verification, one thread.
+    let now = chrono::Utc::now();
+    let claims = notebox::auth::tokens::Claims {
+        sub: bench.user_id.to_string(),
+        aud: "powersync".into(),
+        iss: "http://localhost:8080".into(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + 900,
+    };
+    for algorithm in [
+        notebox::config::KeyAlgorithm::RS256,
+        notebox::config::KeyAlgorithm::EdDSA,
+        notebox::config::KeyAlgorithm::ES256,
+    ] {
+        let generated = notebox::auth::keys::generate(algorithm).unwrap();
+        let key = notebox::auth::keys::SigningKey::from_pem(&generated.private_pem, now, now, None)
+            .unwrap();
+        let started = Instant::now();
+        let mut token = String::new();
+        for _ in 0..signs {
+            token = std::hint::black_box(key.sign(&claims).unwrap());
+        }
+        let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
+        let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
+        validation.set_audience(&["powersync"]);
+        let started = Instant::now();
+        for _ in 0..signs {
+            jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation).unwrap();
+        }
+        let verify_rate = signs as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{:<52} {sign_rate:>7.0} tokens/s signed, {verify_rate:>7.0} verified",
+            format!("key_algorithm = {algorithm:?} (one thread)")
+        );
+    }
 
     // Distinct users with sessions, made directly (sign-up is rate limited per address).
     let requests = 3000;

@@ -135,6 +135,22 @@ async fn main() {
             .map(|t| (0..OPS_PER_TX).map(|i| note(t * OPS_PER_TX + i)).collect())
             .collect()
     };
+    // NOTEBOX_BENCH_FLOOR_ONLY=N: only N empty POSTs (the HTTP + auth floor), for a profiler.
+    if let Some(n) = std::env::var("NOTEBOX_BENCH_FLOOR_ONLY")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            post_bytes(&bench, br#"{"batch":[]}"#.to_vec()).await;
+        }
+        println!(
+            "    empty POST /api/data (HTTP + auth floor): {:.3} ms per request",
+            started.elapsed().as_secs_f64() * 1e3 / n as f64
+        );
+        bench.finish().await;
+        return;
+    }
     // Warm both paths (connections, prepared statements) before measuring.
     through_api(&bench, &fresh()[..5]).await;
     baseline(&bench, &fresh()[..5]).await;

@@ -1,6 +1,8 @@
 //! notebox: the backend of an offline-first notes app on Postgres + PowerSync.
 //! Modules are features; `cli` wires them to commands.
 
+pub mod account;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cli;

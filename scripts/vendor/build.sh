@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bundles the pinned PowerSync web SDK (package-lock.json) into assets/vendor/.
+# Bundles the pinned PowerSync web SDK and the Markdown renderer + sanitizer (marked,
+# DOMPurify; package-lock.json) into assets/vendor/.
 #
 #   scripts/vendor/build.sh           rebuild assets/vendor/ (commit the result)
 #   scripts/vendor/build.sh --check   rebuild into a temporary folder and fail if it differs

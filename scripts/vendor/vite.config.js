@@ -1,11 +1,13 @@
-// Bundles entry.js into one ES module plus the SDK's workers and wasm files.
+// Bundles entry.js (PowerSync) and markdown-entry.js (marked + DOMPurify) into ES modules,
+// plus the SDK's workers and wasm files.
 // Deterministic: content-hashed names, no source maps, no timestamps, a fixed target.
 import { defineConfig } from 'vite';
 
 const outDir = process.env.VENDOR_OUT_DIR;
 if (!outDir) throw new Error('VENDOR_OUT_DIR is not set (run build.sh)');
 
-// Only the entry keeps a stable name (assets/app.js imports it; served with revalidation).
+// Only the entries keep stable names (assets/app.js and assets/markdown.js import them;
+// served with revalidation).
 // Everything else is content-hashed, so it can be cached as immutable.
 const output = {
   entryFileNames: '[name].js',
@@ -44,7 +46,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: false,
     rollupOptions: {
-      input: { powersync: 'entry.js' },
+      input: { powersync: 'entry.js', markdown: 'markdown-entry.js' },
       // Keep the entry's exports: this is a library for assets/app.js, not an app.
       preserveEntrySignatures: 'strict',
       output,

@@ -1,6 +1,9 @@
 //! The application: its state and its router, which mounts every feature's routes.
 
 mod health;
+mod openapi;
+
+pub use openapi::openapi;
 
 use std::sync::Arc;
 
@@ -14,9 +17,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthState};
 use crate::config::{Config, REQUEST_TIMEOUT};
-use crate::http::{self, ApiError, Metrics};
+use crate::http::{self, Metrics};
 use crate::schema::SyncSchema;
-use crate::upload::{self, UploadState};
+use crate::upload::UploadState;
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -61,18 +64,12 @@ impl axum::extract::FromRef<AppState> for http::TrustedProxies {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(auth::api_routes())
-        .merge(upload::routes())
-        .merge(crate::notebooks::routes())
-        .merge(crate::notes::routes())
-        .fallback(|| async { ApiError::NotFound });
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(auth::jwks_route())
-        .nest("/api", api)
+        .merge(openapi::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             http::track,

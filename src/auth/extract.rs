@@ -4,6 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use super::sessions;
 use super::users::User;
@@ -40,14 +42,29 @@ impl Credential {
 }
 
 pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// A `Set-Cookie` value for one of our cookies: HttpOnly, on `path`, Secure when
+/// `public_url` is https; `max_age` 0 clears it.
+pub(super) fn set_cookie(
+    config: &Config,
+    (name, value): (&'static str, String),
+    path: String,
+    same_site: SameSite,
+    max_age: std::time::Duration,
+) -> String {
+    let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(same_site)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(config.server.public_url.scheme() == "https")
+        .build()
+        .to_string()
 }
 
 /// Refuses a cookie-authenticated state change that a foreign site could have made:
@@ -113,7 +130,7 @@ pub async fn session_from(
     {
         return Ok(CurrentSession { user, token });
     }
-    let (user, expires_at) = sessions::lookup(&state.pool, &token)
+    let (user, expires_at) = sessions::lookup(&state.pool, &token, state.config.auth.session_ttl)
         .await?
         .ok_or_else(expired_session)?;
     recent.insert(hash, (user.clone(), expires_at));

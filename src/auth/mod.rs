@@ -1,7 +1,7 @@
 //! Who a user is: accounts, sessions, signing keys and the PowerSync tokens they sign.
 
 mod extract;
-mod handlers;
+pub(crate) mod handlers;
 pub mod keys;
 pub mod oidc;
 pub mod password;
@@ -15,8 +15,10 @@ pub mod users;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use tokio::sync::OnceCell;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use extract::{Credential, CurrentSession, SESSION_COOKIE, session_from};
 pub use handlers::normalize_email;
@@ -32,6 +34,13 @@ const IP_REFILL: Duration = Duration::from_secs(3);
 /// Attempts per account: a burst of 5, then one a minute.
 const ACCOUNT_BURST: u32 = 5;
 const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
+
+/// Entries per credential cache: a storm of more distinct users than this evicts (a miss is
+/// one database round trip), so memory stays bounded: a session entry is ~300 bytes, a token
+/// ~1 KiB, an active user ~50 bytes (a few MiB in all).
+const RECENT_SESSIONS: usize = 4_096;
+const RECENT_TOKENS: usize = 2_048;
+const RECENT_ACTIVE_USERS: usize = 16_384;
 
 /// Longest a signed token is handed out again.
 const TOKEN_REUSE_MAX: Duration = Duration::from_secs(60);
@@ -64,11 +73,23 @@ impl AuthState {
             ip_limiter: RateLimiter::new(IP_BURST, IP_REFILL),
             account_limiter: RateLimiter::new(ACCOUNT_BURST, ACCOUNT_REFILL),
             hasher: password::Hasher::default(),
-            recent_sessions: Recent::new(recheck_after),
-            recent_active_users: Recent::new(recheck_after),
-            recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX)),
+            recent_sessions: Recent::new(recheck_after, RECENT_SESSIONS),
+            recent_active_users: Recent::new(recheck_after, RECENT_ACTIVE_USERS),
+            recent_tokens: Recent::new((token_ttl / 10).min(TOKEN_REUSE_MAX), RECENT_TOKENS),
             oidc: oidc::Provider::default(),
             dummy_hash: OnceCell::new(),
+        }
+    }
+
+    /// Every 30 s, drops cached credentials that no longer count, so memory falls back to
+    /// idle after a storm (spawned by `serve`).
+    pub async fn forget_expired(self: std::sync::Arc<Self>) {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            self.recent_sessions.forget_expired();
+            self.recent_active_users.forget_expired();
+            self.recent_tokens.forget_expired();
         }
     }
 
@@ -83,15 +104,15 @@ impl AuthState {
 }
 
 /// `/api/auth/*` (nested under `/api`).
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/setup", get(handlers::setup_status))
-        .route("/auth/signup", post(handlers::signup))
-        .route("/auth/login", post(handlers::login))
-        .route("/auth/logout", post(handlers::logout))
-        .route("/auth/me", get(handlers::me))
-        .route("/auth/token", get(handlers::token))
-        .route("/auth/keys", get(handlers::jwks))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::setup_status))
+        .routes(routes!(handlers::signup))
+        .routes(routes!(handlers::login))
+        .routes(routes!(handlers::logout))
+        .routes(routes!(handlers::me))
+        .routes(routes!(handlers::token))
+        .routes(routes!(handlers::jwks))
         .merge(oidc::routes())
 }
 

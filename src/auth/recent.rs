@@ -3,53 +3,51 @@
 //! for `auth.recheck_after` saves a database round trip on each. Revocation on this replica
 //! is immediate; elsewhere (another replica, `notebox user disable`) it takes at most that long.
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Entries beyond this many are pruned of stale ones, bounding memory.
-const MAX_ENTRIES: usize = 50_000;
-
+/// A bounded cache (`quick_cache`: CLOCK-Pro eviction) whose entries count only while
+/// younger than `ttl`. A storm of distinct credentials evicts older ones instead of
+/// growing memory: a miss costs one database round trip, never a wrong answer.
 pub struct Recent<K, V> {
     ttl: Duration,
-    entries: Mutex<HashMap<K, (V, Instant)>>,
+    entries: quick_cache::sync::Cache<K, (V, Instant)>,
 }
 
 impl<K: Eq + Hash, V: Clone> Recent<K, V> {
-    pub fn new(ttl: Duration) -> Self {
+    /// At most `capacity` entries.
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: quick_cache::sync::Cache::new(capacity.max(1)),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     pub fn get(&self, key: &K) -> Option<V> {
-        let entries = self.lock();
-        let (value, at) = entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let (value, at) = self.entries.get(key)?;
+        (at.elapsed() < self.ttl).then_some(value)
     }
 
     pub fn insert(&self, key: K, value: V) {
         if self.ttl.is_zero() {
             return;
         }
-        let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
-        }
-        entries.insert(key, (value, Instant::now()));
+        self.entries.insert(key, (value, Instant::now()));
     }
 
     pub fn remove(&self, key: &K) {
-        self.lock().remove(key);
+        self.entries.remove(key);
+    }
+
+    /// Drops the entries that no longer count, so memory falls back after a burst.
+    pub fn forget_expired(&self) {
+        let ttl = self.ttl;
+        self.entries.retain(|_, (_, at)| at.elapsed() < ttl);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
@@ -59,7 +57,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_can_be_removed() {
-        let recent = Recent::new(Duration::from_millis(50));
+        let recent = Recent::new(Duration::from_millis(50), 10);
         recent.insert("a", 1);
         assert_eq!(recent.get(&"a"), Some(1));
         recent.remove(&"a");
@@ -67,8 +65,24 @@ mod tests {
         recent.insert("b", 2);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(recent.get(&"b"), None);
-        let never = Recent::new(Duration::ZERO);
+        let never = Recent::new(Duration::ZERO, 10);
         never.insert("c", 3);
         assert_eq!(never.get(&"c"), None);
+        let recent = Recent::new(Duration::from_millis(50), 10);
+        recent.insert("d", 4);
+        std::thread::sleep(Duration::from_millis(60));
+        recent.insert("e", 5);
+        recent.forget_expired();
+        assert_eq!((recent.len(), recent.get(&"e")), (1, Some(5)));
+    }
+
+    #[test]
+    fn a_storm_of_keys_stays_within_capacity() {
+        let recent = Recent::new(Duration::from_secs(60), 100);
+        for key in 0..10_000 {
+            recent.insert(key, key);
+        }
+        assert!(recent.len() <= 100, "{} entries", recent.len());
+        assert_eq!(recent.get(&9_999), Some(9_999), "the newest entry is kept");
     }
 }

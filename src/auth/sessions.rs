@@ -42,10 +42,14 @@ pub async fn create(
 }
 
 /// The user of a live session and when it expires: not expired, not revoked, user not
-/// disabled. Refreshes `last_seen_at` at most once a minute, in the same round trip.
+/// disabled. Refreshes `last_seen_at` at most once a minute, and slides the expiry: a session
+/// used after half of `ttl` has passed (it expires within `ttl / 2`) is renewed to run `ttl`
+/// from now, so someone who uses notebox is never logged out by the clock. Both in the same
+/// round trip; the expiry returned is the renewed one.
 pub async fn lookup(
     pool: &PgPool,
     token: &str,
+    ttl: Duration,
 ) -> Result<Option<(User, DateTime<Utc>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Live {
@@ -59,12 +63,22 @@ pub async fn lookup(
              from sessions s join users u on u.id = s.user_id
              where s.token_hash = $1 and s.expires_at > now() and u.disabled_at is null
          ), touched as (
-             update sessions set last_seen_at = now()
-             where token_hash = (select token_hash from live) and last_seen_at < now() - interval '1 minute'
+             update sessions set
+                 last_seen_at = now(),
+                 expires_at = greatest(expires_at, case
+                     when expires_at < now() + $2 * interval '1 second' / 2
+                     then now() + $2 * interval '1 second' else expires_at end)
+             where token_hash = (select token_hash from live)
+               and (last_seen_at < now() - interval '1 minute'
+                    or expires_at < now() + $2 * interval '1 second' / 2)
+             returning expires_at
          )
-         select id, email, display_name, is_admin, created_at, disabled_at, expires_at from live",
+         select id, email, display_name, is_admin, created_at, disabled_at,
+                coalesce((select expires_at from touched), live.expires_at) as expires_at
+         from live",
     )
     .bind(hash_token(token))
+    .bind(ttl.as_secs_f64())
     .fetch_optional(pool)
     .await?;
     Ok(live.map(|l| (l.user, l.expires_at)))

@@ -46,6 +46,7 @@ pub(super) async fn keys(config: Config, command: KeysCommand) -> anyhow::Result
                 &pool,
                 config.auth.key_rotation_grace,
                 config.powersync.token_ttl,
+                config.auth.key_algorithm,
             )
             .await?;
             println!(
@@ -60,7 +61,7 @@ pub(super) async fn keys(config: Config, command: KeysCommand) -> anyhow::Result
                 );
             }
         }
-        KeysCommand::Generate => unreachable!("handled before connecting"),
+        KeysCommand::Generate { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
 }

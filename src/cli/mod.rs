@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
 use crate::auth::keys;
-use crate::config::{Config, DEFAULT_TOML};
+use crate::config::{Config, DEFAULT_TOML, KeyAlgorithm};
 use crate::db::{self, Severity};
 use crate::http;
 use crate::telemetry;
@@ -125,8 +125,12 @@ pub enum KeysCommand {
     /// Publish a new key now; it signs after auth.key_rotation_grace, and the current key
     /// retires once its last token has expired.
     Rotate,
-    /// Print a fresh RSA key pair (PEM) and its public JWK, for inline PowerSync keys. Stores nothing.
-    Generate,
+    /// Print a fresh key pair (PEM) and its public JWK, for inline PowerSync keys. Stores nothing.
+    Generate {
+        /// The signature algorithm (auth.key_algorithm's values).
+        #[arg(long, value_enum, default_value_t = KeyAlgorithm::RS256)]
+        algorithm: KeyAlgorithm,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,8 +187,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         print!("{DEFAULT_TOML}");
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::Keys(KeysCommand::Generate) = command {
-        let key = keys::generate()?;
+    if let Command::Keys(KeysCommand::Generate { algorithm }) = command {
+        let key = keys::generate(algorithm)?;
         print!("{}{}", key.private_pem, key.public_pem);
         println!(
             "{}",
@@ -237,12 +241,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
     if config.database.migrate_on_start {
-        for step in db::migrate(&pool, &config).await? {
-            log_setup_step(&step);
-        }
+        // With database.admin_url the setup runs as that role and the app role is set up
+        // (created, granted) before the first connection as it below.
+        let admin = db::connect_admin(&config.database).await?;
+        let setup = db::under_setup_lock(&admin, || async {
+            for step in db::migrate(&admin, &config).await? {
+                log_setup_step(&step);
+            }
+            first_signing_key(&admin, &config).await
+        })
+        .await;
+        admin.close().await;
+        setup?;
     }
+    let pool = db::connect(&config.database).await?;
     let checks = db::preflight(&pool, &config)
         .await
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
@@ -256,11 +269,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     if let Some(failed) = checks.iter().find(|c| c.severity == Severity::Fail) {
         bail!("{}", failed.message);
     }
-    if let Some(kid) = keys::ensure_signing_key(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
-    {
-        tracing::info!(%kid, "created the first token signing key");
+    if !config.database.migrate_on_start {
+        first_signing_key(&pool, &config).await?;
     }
     match crate::auth::setup::issue(&pool).await {
         Ok(Some(token)) => {
@@ -279,6 +289,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .map_err(|e| db::explain(&e, config.database.url.expose()))?;
     tokio::spawn(purge_hourly(pool.clone(), config.clone()));
     let state = AppState::new(config, pool.clone());
+    tokio::spawn(state.metrics.clone().upkeep());
+    tokio::spawn(state.auth.clone().forget_expired());
     state.upload.schema(&state).await?; // a wrong [upload.tables] fails here, not on the first upload
     let config = state.config.clone();
     let listener = TcpListener::bind(config.server.bind)
@@ -307,6 +319,16 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn first_signing_key(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<()> {
+    if let Some(kid) = keys::ensure_signing_key(pool, config.auth.key_algorithm)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not create the first signing key: {e}"))?
+    {
+        tracing::info!(%kid, "created the first token signing key");
+    }
+    Ok(())
+}
+
 fn log_setup_step(step: &db::SetupStep) {
     match step {
         db::SetupStep::Skipped { .. } => tracing::warn!("PowerSync setup {step}"),
@@ -315,9 +337,10 @@ fn log_setup_step(step: &db::SetupStep) {
 }
 
 async fn migrate(config: Config, status_only: bool) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
+    let pool = db::connect_admin(&config.database).await?;
     if !status_only {
-        for step in db::migrate(&pool, &config).await? {
+        let steps = db::under_setup_lock(&pool, || db::migrate(&pool, &config)).await?;
+        for step in steps {
             println!("{step}");
         }
     }
@@ -348,6 +371,11 @@ async fn check(
     let mut checks = vec![db::tls::encryption(&pool, config.database.url.expose()).await];
     checks.extend(
         db::preflight(&pool, &config)
+            .await
+            .map_err(|e| db::explain(&e, config.database.url.expose()))?,
+    );
+    checks.push(
+        db::serving_role(&pool)
             .await
             .map_err(|e| db::explain(&e, config.database.url.expose()))?,
     );

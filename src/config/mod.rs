@@ -109,6 +109,9 @@ mod proxies {
 pub struct DatabaseConfig {
     #[serde(serialize_with = "secret::serialize_url_redacted")]
     pub url: Secret,
+    /// A privileged role for `migrate` and the setup step only (roles, storage database,
+    /// grants to the `url` role); unset: `url` does those too.
+    pub admin_url: Option<Secret>,
     pub max_connections: u32,
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
@@ -125,6 +128,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: Secret::new("postgres://notebox:notebox@localhost:5432/notebox"),
+            admin_url: None,
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             migrate_on_start: true,
@@ -173,11 +177,24 @@ impl Default for PowerSyncConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SignupPolicy {
     Closed,
     Open,
+}
+
+/// The signature of PowerSync tokens (`auth.key_algorithm`): every one PowerSync accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum KeyAlgorithm {
+    /// RSA-2048, PKCS#1 v1.5 with SHA-256: what every JWT library verifies.
+    #[default]
+    RS256,
+    /// Ed25519: a signature costs microseconds instead of RSA's milliseconds.
+    EdDSA,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -189,6 +206,8 @@ pub struct AuthConfig {
     pub min_password_length: usize,
     #[serde(with = "humantime_serde")]
     pub key_rotation_grace: Duration,
+    /// The algorithm of keys created from now on (the first key, `keys rotate`).
+    pub key_algorithm: KeyAlgorithm,
     #[serde(with = "humantime_serde")]
     pub recheck_after: Duration,
     /// How long an invitation link stays usable.
@@ -205,6 +224,7 @@ impl Default for AuthConfig {
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             min_password_length: 10,
             key_rotation_grace: Duration::from_secs(10 * 60),
+            key_algorithm: KeyAlgorithm::RS256,
             recheck_after: Duration::from_secs(10),
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             oidc: None,

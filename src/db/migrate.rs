@@ -10,11 +10,18 @@ use crate::config::Config;
 /// Every file of `migrations/`, embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
-/// Applies pending migrations, then (idempotently) the publication, the replication role
-/// and PowerSync's storage database. Returns what the PowerSync setup did or skipped.
+/// Applies pending migrations, then (idempotently) the publication, the replication role,
+/// PowerSync's storage database and, with `database.admin_url`, the app role's grants.
+/// Returns what the setup did or skipped. Replicas starting together: see `under_setup_lock`.
 pub async fn migrate(pool: &PgPool, config: &Config) -> Result<Vec<SetupStep>, DbError> {
     MIGRATOR.run(pool).await.map_err(explain_migrate_error)?;
-    setup_powersync(pool, config).await
+    let mut steps = setup_powersync(pool, config).await?;
+    steps.extend(
+        super::app_role::app_role(pool, &config.database)
+            .await
+            .map_err(|e| DbError(format!("app role setup failed: {e}")))?,
+    );
+    Ok(steps)
 }
 
 fn explain_migrate_error(error: MigrateError) -> DbError {

@@ -1,5 +1,7 @@
 //! Postgres: the pool, migrations, the PowerSync setup and the preflight checks.
 
+mod app_role;
+mod bootstrap;
 mod migrate;
 mod powersync_setup;
 mod preflight;
@@ -12,6 +14,8 @@ use sqlx::{Connection, PgPool};
 
 use crate::config::{DatabaseConfig, redact_url_password};
 
+pub use app_role::serving_role;
+pub use bootstrap::under_setup_lock;
 pub use migrate::{MIGRATOR, MigrationState, migrate, migration_status};
 pub use powersync_setup::{PUBLICATION, SetupStep, setup_powersync, synced_tables};
 pub use preflight::{Check, Severity, preflight};
@@ -24,13 +28,31 @@ pub struct DbError(pub String);
 /// Opens the pool and proves it works with one connection, so a wrong URL fails now
 /// with a clear sentence instead of on the first request.
 pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
-    let url = config.url.expose();
+    connect_as(config, config.url.expose(), config.max_connections).await
+}
+
+/// The pool for `migrate` and the setup step: `database.admin_url` when set, else `url`.
+/// Small: the setup runs one step at a time.
+pub async fn connect_admin(config: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let url = config.admin_url.as_ref().unwrap_or(&config.url);
+    connect_as(config, url.expose(), 2).await
+}
+
+async fn connect_as(
+    config: &DatabaseConfig,
+    url: &str,
+    max_connections: u32,
+) -> Result<PgPool, DbError> {
     let options = connect_options(url)?.options([
         ("statement_timeout", millis(config.statement_timeout)),
         (
             "idle_in_transaction_session_timeout",
             millis(config.idle_in_transaction_timeout),
         ),
+        // Every execution of a prepared statement is planned for its own parameters and the
+        // table as it is now: a generic plan made once while `notes` was empty (a fresh
+        // install) would keep scanning the whole table long after it has filled up.
+        ("plan_cache_mode", "force_custom_plan".into()),
     ]);
     // One direct connection first: the pool would retry a refused connection until its
     // timeout and then only say "timed out", hiding the real cause.
@@ -40,7 +62,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
         .map_err(|e| explain(&e, url))?;
     let _ = probe.close().await;
     Ok(PgPoolOptions::new()
-        .max_connections(config.max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(config.acquire_timeout)
         // No ping before every checkout (a round trip per request): a dead connection
         // fails on use, and that failure is already classified as transient.
@@ -95,6 +117,10 @@ pub fn explain(error: &sqlx::Error, url: &str) -> DbError {
         .map(|u| u.path().trim_start_matches('/').to_owned())
         .unwrap_or_default();
     let message = match error {
+        // rustls reports a refused certificate as an I/O error of the handshake.
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            tls::explain_failure(&io.to_string(), url)
+        }
         sqlx::Error::Io(io) => {
             format!("cannot reach Postgres at {target} ({io}): start Postgres or fix database.url")
         }

@@ -152,7 +152,11 @@ async fn publication(pool: &PgPool, synced: &[String]) -> Result<SetupStep, sqlx
 }
 
 /// Runs admin SQL (one or more statements); a missing privilege becomes a skipped step.
-async fn run_or_skip(pool: &PgPool, sql: &str, done: String) -> Result<SetupStep, sqlx::Error> {
+pub(super) async fn run_or_skip(
+    pool: &PgPool,
+    sql: &str,
+    done: String,
+) -> Result<SetupStep, sqlx::Error> {
     let mut tx = pool.begin().await?;
     for statement in sql.split(";\n") {
         if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(statement))
@@ -178,7 +182,11 @@ fn is_insufficient_privilege(error: &sqlx::Error) -> bool {
 
 /// Builds a utility statement with Postgres' own quoting (`%I` identifiers, `%L` literals):
 /// role names and passwords cannot be bound as parameters in CREATE/ALTER ROLE.
-async fn format_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<String, sqlx::Error> {
+pub(super) async fn format_sql(
+    pool: &PgPool,
+    template: &str,
+    args: &[&str],
+) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("select format($1, variadic $2::text[])")
         .bind(template)
         .bind(args)
@@ -188,7 +196,7 @@ async fn format_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<Stri
 
 /// Runs a statement that carries a password on a connection of its own whose statement
 /// logging is off: sqlx logs every statement's text (at DEBUG, slow ones at WARN).
-async fn execute_unlogged(pool: &PgPool, sql: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn execute_unlogged(pool: &PgPool, sql: &str) -> Result<(), sqlx::Error> {
     let options = (*pool.connect_options())
         .clone()
         .log_statements(log::LevelFilter::Off)
@@ -203,7 +211,11 @@ async fn execute_unlogged(pool: &PgPool, sql: &str) -> Result<(), sqlx::Error> {
 
 /// The statement to show an admin: the password never appears in output.
 /// The last argument (the password) is never formatted in, whatever quotes it holds.
-async fn display_sql(pool: &PgPool, template: &str, args: &[&str]) -> Result<String, sqlx::Error> {
+pub(super) async fn display_sql(
+    pool: &PgPool,
+    template: &str,
+    args: &[&str],
+) -> Result<String, sqlx::Error> {
     let mut shown = args.to_vec();
     if let Some(password) = shown.last_mut() {
         *password = "…";

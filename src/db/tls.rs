@@ -105,6 +105,10 @@ pub fn explain_failure(error: &str, url: &str) -> String {
                 |ca| format!("sslrootcert ({ca})")
             )
         )
+    } else if lower.contains("causedasendentity") {
+        format!(
+            "Postgres at {target} presented a CA certificate as its own ({error}), which TLS libraries such as notebox's (rustls) refuse: give the server a certificate signed by that CA (basicConstraints CA:FALSE), or use sslmode=require in database.url"
+        )
     } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
         format!(
             "Postgres at {target} presented a certificate for another host name ({error}): connect by the name in the certificate, or use sslmode=verify-ca in database.url"
@@ -170,7 +174,25 @@ pub fn for_powersync(url: &str) -> Result<PowerSyncTls, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::for_powersync;
+    use super::{explain_failure, for_powersync};
+
+    /// rustls's texts, as seen against a Postgres with a self-signed CA certificate and
+    /// with a CA that did not sign the server's.
+    #[test]
+    fn refused_certificates_name_the_fix() {
+        let url = "postgres://u:secret@db/x?sslmode=verify-full&sslrootcert=/etc/ca.pem";
+        let ca_as_leaf = explain_failure(
+            "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+            url,
+        );
+        assert!(ca_as_leaf.contains("CA:FALSE"), "{ca_as_leaf}");
+        let unknown = explain_failure("invalid peer certificate: UnknownIssuer", url);
+        assert!(
+            unknown.contains("sslrootcert (/etc/ca.pem) does not vouch for"),
+            "{unknown}"
+        );
+        assert!(!unknown.contains("secret"), "{unknown}");
+    }
 
     #[test]
     fn powersync_takes_sslmode_from_the_url() {

@@ -7,7 +7,8 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::json;
+
+use super::ErrorBody;
 
 /// Request headers accepted on `/api`, in total (hyper's own limits are far larger and answer
 /// without a body).
@@ -63,7 +64,8 @@ pub async fn api_envelope(request: Request, next: Next) -> Response {
         ),
     };
     let (mut parts, _) = response.into_parts();
-    let body = json!({ "error": { "code": code, "message": message } }).to_string();
+    let body =
+        serde_json::to_string(&ErrorBody::new(code, message)).expect("an error body serializes");
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -81,7 +83,8 @@ fn too_large(headers: &HeaderMap) -> bool {
 }
 
 fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "error": { "code": code, "message": message } }).to_string();
+    let body =
+        serde_json::to_string(&ErrorBody::new(code, message)).expect("an error body serializes");
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")

@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use super::ErrorBody;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -115,7 +116,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
-        let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
+        let body = Json(ErrorBody::new(self.code(), self.to_string()));
         let mut response = (status, body).into_response();
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after_secs }

@@ -1,66 +1,85 @@
-//! Prometheus metrics, kept in the app state (no global registry): requests and latency by
-//! route, upload operations by table/op/outcome, rejections, tokens issued, pool usage.
+//! Prometheus metrics with the `metrics` crate, recorded into a Prometheus recorder kept in
+//! the app state (no global registry, so every `AppState` counts on its own): requests and
+//! latency by route, upload operations by table/op/outcome, rejections, tokens issued, pool
+//! usage. Every label value comes from a bounded set: route patterns (not raw paths), seven
+//! methods plus "other", status codes, configured tables, our rejection codes.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 use super::ApiError;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+const LATENCY: &str = "notebox_http_request_duration_seconds";
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-#[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    upload_ops: Mutex<BTreeMap<(String, &'static str, &'static str), u64>>,
-    rejections: Mutex<BTreeMap<String, u64>>,
-    tokens_issued: AtomicU64,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Prometheus label values escape backslash, quote and newline.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(LATENCY.into()), &BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        let metrics = Self { recorder, handle };
+        metrics.record(|| {
+            describe_counter!(
+                "notebox_http_requests_total",
+                "HTTP requests by route, method and status."
+            );
+            describe_histogram!(LATENCY, Unit::Seconds, "HTTP request latency by route.");
+            describe_counter!(
+                "notebox_upload_ops_total",
+                "Uploaded operations by table, op and outcome (applied, rejected, retry)."
+            );
+            describe_counter!(
+                "notebox_upload_rejections_total",
+                "Client transactions refused for good, by code."
+            );
+            describe_counter!("notebox_tokens_issued_total", "PowerSync tokens issued.");
+            describe_gauge!(
+                "notebox_db_pool_connections",
+                "Database pool connections by state."
+            );
+            describe_gauge!("notebox_db_pool_max_connections", "Configured pool size.");
+            // Present from the start, as before: a scrape sees 0, not a missing series.
+            counter!("notebox_tokens_issued_total").absolute(0);
+        });
+        metrics
+    }
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        *lock(&self.requests)
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
-        let mut latency = lock(&self.latency);
-        let histogram = latency.entry(route.to_owned()).or_default();
-        for (bucket, bound) in histogram.counts.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+    fn record<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&self.recorder, f)
+    }
+
+    pub fn record_request(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
+        self.record(|| {
+            counter!(
+                "notebox_http_requests_total",
+                "route" => route.to_owned(),
+                "method" => method,
+                "status" => status.to_string()
+            )
+            .increment(1);
+            histogram!(LATENCY, "route" => route.to_owned()).record(seconds);
+        });
     }
 
     /// `outcome`: "applied", "rejected" or "retry".
@@ -71,99 +90,53 @@ impl Metrics {
         outcome: &'static str,
         count: u64,
     ) {
-        *lock(&self.upload_ops)
-            .entry((table.to_owned(), op, outcome))
-            .or_default() += count;
+        self.record(|| {
+            counter!(
+                "notebox_upload_ops_total",
+                "table" => table.to_owned(),
+                "op" => op,
+                "outcome" => outcome
+            )
+            .increment(count);
+        });
     }
 
     pub fn record_rejection(&self, code: &str) {
-        *lock(&self.rejections).entry(code.to_owned()).or_default() += 1;
+        self.record(|| {
+            counter!("notebox_upload_rejections_total", "code" => code.to_owned()).increment(1);
+        });
     }
 
     pub fn record_token_issued(&self) {
-        self.tokens_issued.fetch_add(1, Ordering::Relaxed);
+        self.record(|| counter!("notebox_tokens_issued_total").increment(1));
     }
 
     pub fn render(&self, pool: &sqlx::PgPool) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP notebox_http_requests_total HTTP requests by route, method and status.\n# TYPE notebox_http_requests_total counter\n");
-        for ((route, method, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "notebox_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                label(route)
-            );
+        let (size, idle) = (pool.size(), pool.num_idle());
+        self.record(|| {
+            gauge!("notebox_db_pool_connections", "state" => "idle").set(idle as f64);
+            gauge!("notebox_db_pool_connections", "state" => "in_use")
+                .set(f64::from(size).max(idle as f64) - idle as f64);
+            gauge!("notebox_db_pool_max_connections")
+                .set(f64::from(pool.options().get_max_connections()));
+        });
+        self.handle.render()
+    }
+
+    /// Folds recorded latencies into their buckets now and then, so memory stays flat
+    /// between scrapes (and when nobody scrapes).
+    pub async fn upkeep(self: Arc<Self>) {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            self.handle.run_upkeep();
         }
-        out.push_str("# HELP notebox_http_request_duration_seconds HTTP request latency by route.\n# TYPE notebox_http_request_duration_seconds histogram\n");
-        for (route, h) in lock(&self.latency).iter() {
-            let route = label(route);
-            for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "notebox_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "notebox_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "notebox_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "notebox_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
-            );
-        }
-        out.push_str("# HELP notebox_upload_ops_total Uploaded operations by table, op and outcome (applied, rejected, retry).\n# TYPE notebox_upload_ops_total counter\n");
-        for ((table, op, outcome), n) in lock(&self.upload_ops).iter() {
-            let _ = writeln!(
-                out,
-                "notebox_upload_ops_total{{table=\"{}\",op=\"{op}\",outcome=\"{outcome}\"}} {n}",
-                label(table)
-            );
-        }
-        out.push_str("# HELP notebox_upload_rejections_total Client transactions refused for good, by code.\n# TYPE notebox_upload_rejections_total counter\n");
-        for (code, n) in lock(&self.rejections).iter() {
-            let _ = writeln!(
-                out,
-                "notebox_upload_rejections_total{{code=\"{}\"}} {n}",
-                label(code)
-            );
-        }
-        let _ = write!(
-            out,
-            "# HELP notebox_tokens_issued_total PowerSync tokens issued.\n# TYPE notebox_tokens_issued_total counter\nnotebox_tokens_issued_total {}\n",
-            self.tokens_issued.load(Ordering::Relaxed)
-        );
-        let (size, idle) = (
-            pool.size(),
-            u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-        );
-        let _ = write!(
-            out,
-            "# HELP notebox_db_pool_connections Database pool connections by state.\n# TYPE notebox_db_pool_connections gauge\n\
-             notebox_db_pool_connections{{state=\"idle\"}} {idle}\nnotebox_db_pool_connections{{state=\"in_use\"}} {}\n\
-             # HELP notebox_db_pool_max_connections Configured pool size.\n# TYPE notebox_db_pool_max_connections gauge\n\
-             notebox_db_pool_max_connections {}\n",
-            size.saturating_sub(idle),
-            pool.options().get_max_connections()
-        );
-        out
     }
 }
 
 /// Middleware: counts and times every request under its route pattern (not its raw path,
 /// which would give one series per note id).
-pub async fn track(
-    State(metrics): State<std::sync::Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
@@ -171,14 +144,19 @@ pub async fn track(
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     // Extension methods are client-chosen text: one label value for all of them.
     let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
         _ => "other",
-    }
-    .to_owned();
+    };
     let response = next.run(request).await;
     metrics.record_request(
         &route,
-        &method,
+        method,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

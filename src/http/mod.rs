@@ -6,6 +6,7 @@ mod envelope;
 mod error;
 mod json;
 mod metrics;
+pub mod openapi;
 mod serve;
 
 pub use client_ip::{ClientIp, TrustedProxies};
@@ -13,6 +14,7 @@ pub use envelope::api_envelope;
 pub use error::ApiError;
 pub use json::Json;
 pub use metrics::{Metrics, metrics_response, track};
+pub use openapi::{ErrorBody, ErrorDetail};
 pub use serve::{ServeOptions, serve};
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::http::{ApiError, Json};
 
 /// A new invitation: the link is shown once and never stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuedInvitation {
     pub id: Uuid,
     pub url: String,
@@ -31,7 +31,7 @@ pub struct IssuedInvitation {
 }
 
 /// An invitation not yet accepted, withdrawn or expired.
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct OpenInvitation {
     pub id: Uuid,
     pub email: String,
@@ -44,7 +44,7 @@ pub struct OpenInvitation {
 }
 
 /// What the holder of a link may learn about it before signing up or logging in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InvitationPreview {
     email: String,
     notebook_id: Option<Uuid>,
@@ -57,15 +57,16 @@ pub struct InvitationPreview {
 }
 
 /// The notebook joined (none for a plain account invitation) and the role held there.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     pub notebook_id: Option<Uuid>,
     pub role: Option<Role>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
+    #[schema(format = Email, max_length = 320)]
     email: String,
     #[serde(default)]
     notebook_id: Option<Uuid>,
@@ -73,13 +74,13 @@ pub struct NewInvitation {
     role: Option<Role>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InvitationList {
     invitations: Vec<OpenInvitation>,
 }
@@ -223,8 +224,17 @@ pub async fn revoke_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sql
         == 1)
 }
 
-/// `POST /api/invitations {email, notebook_id?, role?}`: owners invite to their notebook
-/// (role defaults to editor); admins may also invite without one (an account only).
+/// Invites someone by email: to a notebook (its owners; the role defaults to editor), or to
+/// an account without a notebook (admins only).
+#[utoipa::path(post, path = "/invitations", tag = "invitations", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = NewInvitation,
+    responses(
+        (status = 201, description = "The invitation; its link is shown only now", body = IssuedInvitation),
+        (status = 400, description = "Invalid email, or a role without a notebook", body = crate::http::ErrorBody),
+        (status = 403, description = "Not an owner of the notebook; or no notebook and not an admin", body = crate::http::ErrorBody),
+        (status = 404, description = "No such notebook, or the caller is not a member", body = crate::http::ErrorBody),
+        (status = 409, description = "Already a member, or already has an account", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
@@ -289,6 +299,9 @@ pub async fn create(
 
 /// `GET /api/invitations` (logged in): admins see every open invitation, others the ones
 /// they sent.
+/// Open invitations: the caller's (all of them for admins).
+#[utoipa::path(get, path = "/invitations", tag = "invitations", security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = InvitationList)))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
@@ -300,6 +313,15 @@ pub async fn list(
 }
 
 /// `GET /api/invitations/{token}` (public): what the link invites to, for the sign-up page.
+/// What an invitation link is for (public: the link is the secret).
+#[utoipa::path(get, path = "/invitations/{key}", tag = "invitations",
+    params(("key" = String, Path, description = "The invitation token from the link")),
+    responses(
+        (status = 200, body = InvitationPreview),
+        (status = 404, description = "The link is not valid", body = crate::http::ErrorBody),
+        (status = 410, description = "Withdrawn, used or expired", body = crate::http::ErrorBody),
+        (status = 503, description = "The database is unavailable; retry", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn show(
     State(state): State<AppState>,
@@ -339,6 +361,15 @@ pub async fn show(
 }
 
 /// `POST /api/invitations/accept {token}` (logged in as the invited email): joins the notebook.
+/// Accepts an invitation as the logged-in user (the invited email).
+#[utoipa::path(post, path = "/invitations/accept", tag = "invitations", security(("bearer" = []), ("session_cookie" = [])),
+    request_body = AcceptRequest,
+    responses(
+        (status = 200, description = "The notebook joined, if any", body = Accepted),
+        (status = 403, description = "The invitation is for another email", body = crate::http::ErrorBody),
+        (status = 404, description = "The link is not valid", body = crate::http::ErrorBody),
+        (status = 410, description = "Withdrawn, used or expired", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn accept(
     State(state): State<AppState>,
@@ -358,6 +389,15 @@ pub async fn accept(
 }
 
 /// `DELETE /api/invitations/{id}` (an admin, or whoever sent it): withdraws it.
+/// Withdraws an open invitation (whoever sent it, or an admin).
+#[utoipa::path(delete, path = "/invitations/{key}", tag = "invitations", security(("bearer" = []), ("session_cookie" = [])),
+    params(("key" = uuid::Uuid, Path, description = "The invitation's id")),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 403, description = "Neither the sender nor an admin", body = crate::http::ErrorBody),
+        (status = 404, description = "No such invitation", body = crate::http::ErrorBody),
+        (status = 409, description = "Already accepted", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn revoke(
     State(state): State<AppState>,

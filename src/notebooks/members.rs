@@ -15,7 +15,7 @@ use crate::auth::CurrentSession;
 use crate::http::{ApiError, Json};
 
 /// One membership, with the member's name and email as co-members see them.
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: Uuid,
     pub notebook_id: Uuid,
@@ -30,15 +30,16 @@ pub struct Member {
 pub(super) const MEMBER_COLUMNS: &str =
     "id, notebook_id, user_id, role, display_name, email, added_by, created_at";
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MemberList {
     members: Vec<Member>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     email: String,
+    /// `editor` when left out.
     #[serde(default = "default_role")]
     role: Role,
 }
@@ -47,7 +48,7 @@ fn default_role() -> Role {
     Role::Editor
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     role: Role,
@@ -97,6 +98,12 @@ async fn owner_count(tx: &mut PgConnection, notebook_id: Uuid) -> Result<i64, Ap
 }
 
 /// `GET /api/notebooks/{id}/members` (any member).
+#[utoipa::path(get, path = "/notebooks/{id}/members", tag = "notebooks", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The notebook (an id that is not a UUID names nothing: 404)")),
+    responses(
+        (status = 200, body = MemberList),
+        (status = 404, description = "No such notebook, or the caller is not a member", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
@@ -115,6 +122,14 @@ pub async fn list(
 }
 
 /// `POST /api/notebooks/{id}/members {email, role}` (owners): adds someone who has an account.
+#[utoipa::path(post, path = "/notebooks/{id}/members", tag = "notebooks", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The notebook (an id that is not a UUID names nothing: 404)")), request_body = AddMember,
+    responses(
+        (status = 201, body = Member),
+        (status = 403, description = "Only owners add members", body = crate::http::ErrorBody),
+        (status = 404, description = "No such notebook (or the caller is not a member), or nobody has an account with this email", body = crate::http::ErrorBody),
+        (status = 409, description = "Already a member", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn add(
     State(state): State<AppState>,
@@ -162,6 +177,14 @@ pub async fn add(
 }
 
 /// `PATCH /api/notebooks/{id}/members/{user_id} {role}` (owners).
+#[utoipa::path(patch, path = "/notebooks/{id}/members/{user_id}", tag = "notebooks", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The notebook (an id that is not a UUID names nothing: 404)"), ("user_id" = uuid::Uuid, Path, description = "The member's user id")), request_body = ChangeRole,
+    responses(
+        (status = 200, body = Member),
+        (status = 403, description = "Only owners change roles", body = crate::http::ErrorBody),
+        (status = 404, description = "No such notebook or member", body = crate::http::ErrorBody),
+        (status = 409, description = "The last owner cannot be demoted", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn change_role(
     State(state): State<AppState>,
@@ -200,6 +223,15 @@ pub async fn change_role(
 }
 
 /// `DELETE /api/notebooks/{id}/members/{user_id}` (owners; anyone for themself = leave).
+/// Removes a member (owners), or leaves the notebook (the caller's own user id).
+#[utoipa::path(delete, path = "/notebooks/{id}/members/{user_id}", tag = "notebooks", security(("bearer" = []), ("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The notebook (an id that is not a UUID names nothing: 404)"), ("user_id" = uuid::Uuid, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Only owners remove other members", body = crate::http::ErrorBody),
+        (status = 404, description = "No such notebook or member", body = crate::http::ErrorBody),
+        (status = 409, description = "The last owner cannot leave", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn remove(
     State(state): State<AppState>,

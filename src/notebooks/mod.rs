@@ -5,10 +5,10 @@
 pub mod invitations;
 mod members;
 
-use axum::Router;
-use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 use sqlx::PgExecutor;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -17,7 +17,9 @@ use crate::http::ApiError;
 pub use invitations::{accept_at_signup, check_signup_invitation};
 
 /// What a member may do in a notebook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
@@ -55,26 +57,14 @@ impl std::str::FromStr for Role {
 }
 
 /// `/api/notebooks/{id}/members…` and `/api/invitations…` (nested under `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/notebooks/{id}/members",
-            get(members::list).post(members::add),
-        )
-        .route(
-            "/notebooks/{id}/members/{user_id}",
-            patch(members::change_role).delete(members::remove),
-        )
-        .route(
-            "/invitations",
-            get(invitations::list).post(invitations::create),
-        )
-        .route("/invitations/accept", post(invitations::accept))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(members::list, members::add))
+        .routes(routes!(members::change_role, members::remove))
+        .routes(routes!(invitations::list, invitations::create))
+        .routes(routes!(invitations::accept))
         // One parameter name for both: the token (GET, public) or the id (DELETE).
-        .route(
-            "/invitations/{key}",
-            get(invitations::show).delete(invitations::revoke),
-        )
+        .routes(routes!(invitations::show, invitations::revoke))
 }
 
 /// The caller's role in a notebook; 404 when the notebook does not exist or the caller is

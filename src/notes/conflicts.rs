@@ -10,12 +10,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::versions::save_version;
-use super::{may_write, parse_note_id};
+use super::{NoteRef, may_write, parse_note_id};
 use crate::app::AppState;
 use crate::auth::CurrentSession;
 use crate::http::{ApiError, Json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Keep {
     Kept,
@@ -24,7 +24,7 @@ pub enum Keep {
     Merged,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
     keep: Keep,
@@ -40,13 +40,22 @@ struct Conflict {
     their_text: String,
 }
 
+#[utoipa::path(post, path = "/notes/{note_id}/conflicts/{conflict_id}/resolve", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    params(("note_id" = uuid::Uuid, Path, description = "The note (an id that is not a UUID names nothing: 404)"), ("conflict_id" = uuid::Uuid, Path, description = "The `note_conflicts` row")),
+    request_body = Resolve,
+    responses(
+        (status = 200, description = "Settled", body = NoteRef),
+        (status = 400, description = "`merged` without `text`", body = crate::http::ErrorBody),
+        (status = 403, description = "The caller may only view this note", body = crate::http::ErrorBody),
+        (status = 404, description = "No such note, or the conflict was already settled", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn resolve(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((note_id, conflict_id)): Path<(String, String)>,
     Json(request): Json<Resolve>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<NoteRef>, ApiError> {
     let note_id = parse_note_id(&note_id)?;
     let conflict_id = parse_note_id(&conflict_id)?;
     let me = session.user.id;
@@ -125,5 +134,5 @@ pub async fn resolve(
         .await?;
     tx.commit().await?;
     tracing::info!(note = %note_id, conflict = %conflict_id, by = %me, "conflict settled");
-    Ok(Json(serde_json::json!({ "id": note_id })))
+    Ok(Json(NoteRef { id: note_id }))
 }

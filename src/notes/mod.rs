@@ -10,29 +10,30 @@ pub use versions::save_version;
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::{get, post};
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::config::Config;
 use crate::http::ApiError;
 
 /// `/api/trash…` and `/api/notes/{id}/versions…` (nested under `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/trash", get(trash::list))
-        .route("/trash/{note_id}", axum::routing::delete(trash::purge))
-        .route("/trash/{note_id}/restore", post(trash::restore))
-        .route("/notes/{note_id}/versions", get(versions::list))
-        .route(
-            "/notes/{note_id}/conflicts/{conflict_id}/resolve",
-            post(conflicts::resolve),
-        )
-        .route(
-            "/notes/{note_id}/versions/{version}/restore",
-            post(versions::restore),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(trash::list))
+        .routes(routes!(trash::purge))
+        .routes(routes!(trash::restore))
+        .routes(routes!(versions::list))
+        .routes(routes!(conflicts::resolve))
+        .routes(routes!(versions::restore))
+}
+
+/// The note a request changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteRef {
+    pub id: uuid::Uuid,
 }
 
 /// SQL: the caller (`$1`, uuid) may change a note with these owner and notebook columns.

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{may_write, parse_note_id};
+use super::{NoteRef, may_write, parse_note_id};
 use crate::app::AppState;
 use crate::auth::CurrentSession;
 use crate::http::{ApiError, Json};
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TrashedNote {
     id: Uuid,
     owner_id: Uuid,
@@ -28,7 +28,7 @@ pub struct TrashedNote {
     deleted_by_name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Trash {
     notes: Vec<TrashedNote>,
 }
@@ -48,6 +48,9 @@ fn visible() -> String {
     )
 }
 
+/// Deleted notes the caller may restore, newest first (at most 500).
+#[utoipa::path(get, path = "/trash", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = Trash)))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,12 +81,19 @@ async fn find(
 }
 
 /// `POST /api/trash/{id}/restore`: back where it was (personal, when its notebook is gone).
+#[utoipa::path(post, path = "/trash/{note_id}/restore", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    params(("note_id" = uuid::Uuid, Path, description = "The note (an id that is not a UUID names nothing: 404)")),
+    responses(
+        (status = 200, description = "Restored", body = NoteRef),
+        (status = 404, description = "No such note in the caller's trash", body = crate::http::ErrorBody),
+        (status = 409, description = "A note with this id exists again", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn restore(
     State(state): State<AppState>,
     session: CurrentSession,
     Path(note_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<NoteRef>, ApiError> {
     let note = find(&state, &session, &note_id).await?;
     let mut tx = state.pool.begin().await?;
     let restored = sqlx::query(
@@ -108,10 +118,16 @@ pub async fn restore(
         .await?;
     tx.commit().await?;
     tracing::info!(note = %note.id, by = %session.user.id, "note restored from the trash");
-    Ok(Json(serde_json::json!({ "id": note.id })))
+    Ok(Json(NoteRef { id: note.id }))
 }
 
 /// `DELETE /api/trash/{id}`: gone for good, with its history.
+#[utoipa::path(delete, path = "/trash/{note_id}", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    params(("note_id" = uuid::Uuid, Path, description = "The note (an id that is not a UUID names nothing: 404)")),
+    responses(
+        (status = 204, description = "Deleted for good, with its history"),
+        (status = 404, description = "No such note in the caller's trash", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn purge(
     State(state): State<AppState>,

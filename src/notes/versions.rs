@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::CurrentSession;
 use crate::http::{ApiError, Json};
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Version {
     id: i64,
     title: String,
@@ -27,9 +27,16 @@ pub struct Version {
     saved_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Versions {
     versions: Vec<Version>,
+}
+
+/// The note and the version put back.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RestoredVersion {
+    id: Uuid,
+    version: i64,
 }
 
 /// 404 unless the note exists and the caller may see it (or, with `write`, change it).
@@ -58,6 +65,13 @@ async fn check_access(
     }
 }
 
+/// The note's earlier versions, newest first (at most 200).
+#[utoipa::path(get, path = "/notes/{note_id}/versions", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    params(("note_id" = uuid::Uuid, Path, description = "The note (an id that is not a UUID names nothing: 404)")),
+    responses(
+        (status = 200, body = Versions),
+        (status = 404, description = "No such note, or the caller may not see it", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,12 +92,21 @@ pub async fn list(
     Ok(Json(Versions { versions }))
 }
 
+/// Puts an earlier version back (the current text becomes a version first).
+#[utoipa::path(post, path = "/notes/{note_id}/versions/{version}/restore", tag = "notes", security(("bearer" = []), ("session_cookie" = [])),
+    params(("note_id" = uuid::Uuid, Path, description = "The note (an id that is not a UUID names nothing: 404)"), ("version" = i64, Path, description = "A version's `id`")),
+    responses(
+        (status = 200, description = "Restored", body = RestoredVersion),
+        (status = 400, description = "The version is not an integer", body = crate::http::ErrorBody),
+        (status = 403, description = "The caller may only view this note", body = crate::http::ErrorBody),
+        (status = 404, description = "No such note or version", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn restore(
     State(state): State<AppState>,
     session: CurrentSession,
     Path((note_id, version)): Path<(String, i64)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RestoredVersion>, ApiError> {
     let note_id = parse_note_id(&note_id)?;
     check_access(&state, &session, note_id, true).await?;
     let mut tx = state.pool.begin().await?;
@@ -103,9 +126,10 @@ pub async fn restore(
     }
     tx.commit().await?;
     tracing::info!(note = %note_id, version, by = %session.user.id, "note version restored");
-    Ok(Json(
-        serde_json::json!({ "id": note_id, "version": version }),
-    ))
+    Ok(Json(RestoredVersion {
+        id: note_id,
+        version,
+    }))
 }
 
 /// Keeps the note's current title and body as a version (before a merge, a conflict or a

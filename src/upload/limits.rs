@@ -12,7 +12,7 @@ use super::rejections::{self, Refusal};
 use crate::app::AppState;
 use crate::http::{ApiError, Json};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UploadLimits {
     /// Largest request body, in bytes.
     pub max_body: u64,
@@ -20,6 +20,7 @@ pub struct UploadLimits {
     pub max_value: u64,
 }
 
+#[utoipa::path(get, path = "/data/limits", tag = "upload", responses((status = 200, body = UploadLimits)))]
 pub async fn limits(State(state): State<AppState>) -> Json<UploadLimits> {
     Json(UploadLimits {
         max_body: state.config.upload.max_body.as_u64(),
@@ -29,7 +30,7 @@ pub async fn limits(State(state): State<AppState>) -> Json<UploadLimits> {
 
 /// A client transaction too large for one request (its first entry names it). Whatever
 /// a client reports only lands in its own, pruned, refusals.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Oversized {
     #[serde(alias = "type")]
@@ -40,12 +41,32 @@ pub struct Oversized {
     pub bytes: u64,
 }
 
+/// The refusal code of a transaction too large to upload.
+const TOO_LARGE: &str = "TRANSACTION_TOO_LARGE";
+
+/// The refusal as recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    /// `recorded`.
+    pub status: &'static str,
+    /// `TRANSACTION_TOO_LARGE`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Reports a client transaction too large to upload: it is recorded as refused.
+#[utoipa::path(post, path = "/data/oversized", tag = "upload", security(("bearer" = []), ("session_cookie" = []), ("powersync_token" = [])),
+    request_body = Oversized,
+    responses(
+        (status = 200, description = "Recorded as refused; the client drops the transaction", body = Recorded),
+        (status = 401, description = "No credential, an invalid or expired token, or a disabled account", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(user = %uploader.0))]
 pub async fn oversized(
     State(state): State<AppState>,
     uploader: Uploader,
     Json(report): Json<Oversized>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Recorded>, ApiError> {
     // Not checked against max_body: a proxy in front may accept less than notebox does.
     let max_body = state.config.upload.max_body.as_u64();
     let message = format!(
@@ -56,14 +77,16 @@ pub async fn oversized(
         table: &report.table,
         row_id: &report.id,
         op: &report.op,
-        code: "TRANSACTION_TOO_LARGE",
+        code: TOO_LARGE,
         message: &message,
         data: None,
     };
     let mut conn = state.pool.acquire().await?;
     rejections::record(&mut conn, uploader.0, &refusal).await?;
     state.metrics.record_rejection(refusal.code);
-    Ok(Json(
-        serde_json::json!({ "status": "recorded", "code": refusal.code, "message": message }),
-    ))
+    Ok(Json(Recorded {
+        status: "recorded",
+        code: TOO_LARGE,
+        message,
+    }))
 }

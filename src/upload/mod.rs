@@ -7,6 +7,7 @@
 
 mod apply;
 mod classify;
+mod doc;
 mod ledger;
 mod limits;
 mod merge;
@@ -19,15 +20,15 @@ mod values;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::Instrument;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub use apply::{Limits, Outcome, Rejection, Retryable, apply, server_fault};
@@ -78,11 +79,12 @@ impl UploadState {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/data", post(upload))
-        .route("/data/limits", get(limits::limits))
-        .route("/data/oversized", post(limits::oversized))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(limits::limits))
+        .routes(routes!(limits::oversized))
+        .routes(routes!(rejections::dismiss))
 }
 
 /// The user an upload is written as: from a session (cookie or bearer) or a PowerSync
@@ -135,7 +137,7 @@ impl FromRequestParts<AppState> for Uploader {
 }
 
 /// One client transaction's fate, as reported back.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum TransactionResult {
     Success,
@@ -167,6 +169,16 @@ impl TransactionResult {
     }
 }
 
+/// Applies a client's upload queue (PowerSync's `uploadData`).
+#[utoipa::path(post, path = "/data", tag = "upload", security(("bearer" = []), ("session_cookie" = []), ("powersync_token" = [])),
+    request_body = doc::UploadBody,
+    responses(
+        (status = 200, description = "Every transaction handled: applied, or refused for good (recorded in `upload_rejections`)", body = doc::UploadResults),
+        (status = 400, description = "The body is not one of the documented shapes", body = crate::http::ErrorBody),
+        (status = 401, description = "No credential, an invalid or expired token, or a disabled account", body = crate::http::ErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_body`", body = crate::http::ErrorBody),
+        (status = 503, description = "Retry later (see `Retry-After`): a batch that could not be applied now, with the results so far; or the database unavailable", body = doc::UploadRetry),
+    ))]
 #[tracing::instrument(skip_all, fields(user = %uploader.0))]
 async fn upload(
     State(state): State<AppState>,
@@ -190,6 +202,10 @@ async fn upload(
     .await
     .map_err(|_| too_large())?;
     let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
+    if transactions.is_empty() {
+        // Nothing to apply: no connection is taken from the pool (nor checked on return).
+        return Ok(respond(format, Vec::new(), false));
+    }
     let schema = state.upload.schema(&state).await.map_err(|error| {
         match error.downcast_ref::<sqlx::Error>() {
             Some(e) if crate::db::is_transient(e) => {

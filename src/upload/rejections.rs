@@ -3,8 +3,14 @@
 //! messages are clipped, NUL characters replaced, large data replaced by a marker, and
 //! each user keeps only their latest refusals.
 
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
+
+use super::Uploader;
+use crate::app::AppState;
+use crate::http::{ApiError, Json};
 
 /// Characters kept of a client-supplied name, id or message.
 pub const MAX_TEXT: usize = 200;
@@ -58,6 +64,48 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Which refusals their owner has read and dismissed (`POST /api/data/rejections/dismiss`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dismissal {
+    pub ids: Vec<Uuid>,
+}
+
+/// Deletes the caller's own refusals among `ids`: the deletion syncs to every device, so a
+/// refusal dismissed once does not come back on the next phone. Others' ids are ignored.
+#[utoipa::path(post, path = "/data/rejections/dismiss", tag = "upload",
+    security(("bearer" = []), ("session_cookie" = []), ("powersync_token" = [])),
+    request_body = Dismissal,
+    responses(
+        (status = 200, description = "How many of the caller's refusals were deleted", body = Dismissed),
+        (status = 400, description = "More ids than a user has refusals", body = crate::http::ErrorBody),
+        (status = 401, description = "No credential, an invalid or expired token, or a disabled account", body = crate::http::ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user = %uploader.0))]
+pub async fn dismiss(
+    State(state): State<AppState>,
+    uploader: Uploader,
+    Json(dismissal): Json<Dismissal>,
+) -> Result<Json<Dismissed>, ApiError> {
+    if dismissal.ids.len() > KEPT_PER_USER as usize {
+        return Err(ApiError::BadRequest(format!(
+            "at most {KEPT_PER_USER} ids at once"
+        )));
+    }
+    let removed = sqlx::query("delete from upload_rejections where owner_id = $1 and id = any($2)")
+        .bind(uploader.0)
+        .bind(&dismissal.ids)
+        .execute(&state.pool)
+        .await?
+        .rows_affected();
+    Ok(Json(Dismissed { dismissed: removed }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Dismissed {
+    pub dismissed: u64,
 }
 
 /// `text` as Postgres can store it, on one line, cut to `max` characters (marked `…`).

@@ -1,7 +1,10 @@
 //! The upload request shapes PowerSync connectors send (powersync.md §3), parsed into
 //! client transactions. Anything malformed is a protocol error (400), never a data error.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Which request shape was used: it decides how results are reported.
@@ -59,36 +62,46 @@ impl ClientTransaction {
     }
 }
 
+// Entries are first split off as raw JSON text (no allocation per value), then each is
+// read straight into its typed shape, so a malformed entry is reported by its index.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Envelope {
+struct Envelope<'a> {
     /// The uploading client database (`db.getClientId()`), optional.
     client_id: Option<String>,
-    batch: Option<Vec<Value>>,
-    operations: Option<Vec<Value>>,
-    transactions: Option<Vec<TransactionShape>>,
+    #[serde(borrow)]
+    batch: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    operations: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    transactions: Option<Vec<TransactionShape<'a>>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct TransactionShape {
-    crud: Vec<Value>,
+struct TransactionShape<'a> {
+    #[serde(borrow)]
+    crud: Vec<&'a RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
-struct RawEntry {
+struct RawEntry<'a> {
     #[serde(alias = "clientId", alias = "client_id")]
     op_id: Option<Value>,
-    op: String,
+    #[serde(borrow)]
+    op: Cow<'a, str>,
     #[serde(alias = "table")]
     #[serde(rename = "type")]
     table: String,
-    id: Value,
+    #[serde(borrow)]
+    id: &'a RawValue,
     #[serde(alias = "opData", alias = "op_data")]
-    data: Option<Value>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
     #[serde(alias = "transactionId", alias = "transaction_id")]
     tx_id: Option<Value>,
     #[serde(alias = "previousValues", alias = "previous_values")]
-    old: Option<Value>,
+    #[serde(borrow)]
+    old: Option<&'a RawValue>,
 }
 
 /// Parses a request body into its format and ordered client transactions.
@@ -114,13 +127,13 @@ pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
     match (envelope.batch, envelope.operations, envelope.transactions) {
         (Some(entries), None, None) | (None, Some(entries), None) => Ok((
             Format::Batch,
-            with_client(group_by_tx_id(parse_entries(entries)?)),
+            with_client(group_by_tx_id(parse_entries(&entries)?)),
         )),
         (None, None, Some(transactions)) => {
             let transactions = transactions
                 .into_iter()
                 .map(|t| {
-                    let entries = parse_entries(t.crud)?;
+                    let entries = parse_entries(&t.crud)?;
                     let tx_id = entries
                         .first()
                         .and_then(|(tx_id, _)| tx_number(tx_id.as_ref()));
@@ -174,50 +187,41 @@ fn tx_number(tx_id: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn parse_entries(values: Vec<Value>) -> Result<Vec<(Option<Value>, Entry)>, String> {
+fn parse_entries(values: &[&RawValue]) -> Result<Vec<(Option<Value>, Entry)>, String> {
     values
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(index, value)| parse_entry(index, value))
         .collect()
 }
 
-fn parse_entry(index: usize, value: Value) -> Result<(Option<Value>, Entry), String> {
-    let raw: RawEntry = serde_json::from_value(value).map_err(|e| format!("entry {index}: {e}"))?;
-    let op = match raw.op.to_ascii_uppercase().as_str() {
-        "PUT" => Op::Put,
-        "PATCH" => Op::Patch,
-        "DELETE" => Op::Delete,
-        other => {
-            return Err(format!(
-                "entry {index}: unknown op {other:?}; expected PUT, PATCH or DELETE"
-            ));
-        }
+fn parse_entry(index: usize, value: &RawValue) -> Result<(Option<Value>, Entry), String> {
+    let raw: RawEntry =
+        serde_json::from_str(value.get()).map_err(|e| format!("entry {index}: {e}"))?;
+    let op = if raw.op.eq_ignore_ascii_case("PUT") {
+        Op::Put
+    } else if raw.op.eq_ignore_ascii_case("PATCH") {
+        Op::Patch
+    } else if raw.op.eq_ignore_ascii_case("DELETE") {
+        Op::Delete
+    } else {
+        return Err(format!(
+            "entry {index}: unknown op {:?}; expected PUT, PATCH or DELETE",
+            raw.op.to_ascii_uppercase()
+        ));
     };
-    let id = match raw.id {
-        Value::String(id) => id,
-        Value::Number(n) => n.to_string(),
-        other => return Err(format!("entry {index}: id must be a string, not {other}")),
-    };
-    let data = match raw.data {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map,
-        // Some connectors send the row data as a JSON string.
-        Some(Value::String(text)) => match serde_json::from_str(&text) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(format!("entry {index}: data must be an object")),
-        },
-        Some(_) => return Err(format!("entry {index}: data must be an object")),
-    };
-    let old = match raw.old {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(map)) => Some(map),
-        Some(Value::String(text)) => match serde_json::from_str(&text) {
-            Ok(Value::Object(map)) => Some(map),
-            _ => return Err(format!("entry {index}: old must be an object")),
-        },
-        Some(_) => return Err(format!("entry {index}: old must be an object")),
-    };
+    let id = match raw.id.get().as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(raw.id.get()).ok(),
+        Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(raw.id.get())
+            .ok()
+            .map(|n| n.to_string()),
+        _ => None,
+    }
+    .ok_or_else(|| format!("entry {index}: id must be a string, not {}", raw.id.get()))?;
+    let data = object(raw.data)
+        .map_err(|()| format!("entry {index}: data must be an object"))?
+        .unwrap_or_default();
+    let old = object(raw.old).map_err(|()| format!("entry {index}: old must be an object"))?;
     Ok((
         raw.tx_id,
         Entry {
@@ -229,6 +233,24 @@ fn parse_entry(index: usize, value: Value) -> Result<(Option<Value>, Entry), Str
             old,
         },
     ))
+}
+
+/// A JSON object, or the JSON text of one (some connectors send row data as a string);
+/// absent or null: None.
+fn object(raw: Option<&RawValue>) -> Result<Option<Map<String, Value>>, ()> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => serde_json::from_str(text).map(Some).map_err(|_| ()),
+        Some(b'"') => {
+            let inner: String = serde_json::from_str(text).map_err(|_| ())?;
+            serde_json::from_str(&inner).map(Some).map_err(|_| ())
+        }
+        Some(b'n') => Ok(None),
+        _ => Err(()),
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! Postgres. Every identifier that reaches SQL comes from here, quoted, never from a request.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use super::statements::Statements;
 pub use crate::schema::quote;
 use crate::schema::{Access, SyncSchema};
 
@@ -35,6 +37,8 @@ pub struct Table {
     /// Columns a client may write: all but `id`, the owner and stamp columns and generated
     /// columns.
     pub writable: Vec<Column>,
+    /// The SQL of its upload statements, built from the fields above.
+    pub statements: Arc<Statements>,
 }
 
 impl Table {
@@ -120,19 +124,19 @@ impl UploadSchema {
                 })
                 .map(|(c, _)| c.clone())
                 .collect();
-            tables.insert(
-                name.clone(),
-                Table {
-                    name: name.clone(),
-                    quoted: quote(name),
-                    id,
-                    owner,
-                    stamp,
-                    access: table.access.clone(),
-                    merged: table.merged,
-                    writable,
-                },
-            );
+            let mut upload = Table {
+                name: name.clone(),
+                quoted: quote(name),
+                id,
+                owner,
+                stamp,
+                access: table.access.clone(),
+                merged: table.merged,
+                writable,
+                statements: Arc::default(),
+            };
+            upload.statements = Arc::new(Statements::new(&upload));
+            tables.insert(name.clone(), upload);
         }
         Ok(Self { tables })
     }

@@ -7,6 +7,9 @@
 //! note into, is not the uploader's to write. So each statement is all-or-nothing by
 //! itself, evaluated set-based in Postgres (one index probe per id, no per-row round trip).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use super::request::Op;
 use super::schema::{Table, quote};
 use crate::schema::Access;
@@ -99,7 +102,7 @@ pub fn writable_rows(table: &Table) -> String {
 
 /// `(id, code)` of the rows among `ids` (a text[] parameter) that exist and that the
 /// uploader may not apply `op` to.
-pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
+fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
     format!(
         "select x.{id}::text, {code} from {t} x where x.{id} = any({ids}::text[]::{ty}[]) \
          and not coalesce({may}, false)",
@@ -115,7 +118,7 @@ pub fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
 /// the notebook it is written into, NULL meaning personal) that the uploader may not
 /// write there: a notebook needs them as its owner or editor; making a note personal needs
 /// them as its owner (it becomes the owner's personal note).
-pub fn denied_moves(table: &Table, moves: &str) -> String {
+fn denied_moves(table: &Table, moves: &str) -> String {
     format!(
         "select n.id::text, case when n.nb is null then 'NOT_OWNER' when {any} then 'READ_ONLY' else 'NOT_A_MEMBER' end \
          from {moves} where (n.nb is not null and not {writer}) or (n.nb is null and {taken})",
@@ -141,7 +144,7 @@ fn made_personal_by_another(table: &Table) -> String {
 }
 
 /// The moves of a PUT: ids and the notebook column's text[] parameter.
-pub fn put_moves(notebook_array: &str) -> String {
+fn put_moves(notebook_array: &str) -> String {
     format!("unnest($1::text[], {notebook_array}) as n(id, nb)")
 }
 
@@ -182,7 +185,7 @@ fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
 /// the uploader for a new row and never changes; a row the uploader may not write is left
 /// alone. `$3…` one text[] per writable column.
-pub fn put_sql(table: &Table, extra: &str) -> String {
+fn put_sql(table: &Table, extra: &str) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
     let mut columns = vec![id.clone(), owner.clone()];
@@ -231,7 +234,7 @@ pub fn put_sql(table: &Table, extra: &str) -> String {
 }
 
 /// `$1` the rows (jsonb array), `$2` the uploader, `$3` the ids.
-pub fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
+fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
     let id = quote(&table.id.name);
     let mut sets: Vec<String> = columns
         .iter()
@@ -259,7 +262,7 @@ pub fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
 
 /// The uploader is named in `notebox.actor` for the statement, so the trash records who
 /// deleted a note (a trigger reads it).
-pub fn delete_sql(table: &Table, extra: &str) -> String {
+fn delete_sql(table: &Table, extra: &str) -> String {
     format!(
         "delete from {t} where {id} = any($1::text[]::{ty}[]) and {may} and {guard}{extra} \
          and set_config('notebox.actor', $2, true) is not null",
@@ -268,5 +271,95 @@ pub fn delete_sql(table: &Table, extra: &str) -> String {
         ty = table.id.sql_type,
         may = may_write(table, &table.quoted, Op::Delete),
         guard = guard(table, "$1", Op::Delete, None),
+    )
+}
+
+/// Appended to a statement that also claims the ledger key: it changes nothing when the
+/// key was claimed before.
+const CLAIMED: &str = " and exists (select 1 from claim)";
+
+/// PATCH column sets kept per table; clients can only name writable columns, so this is
+/// a bound that real schemas never reach.
+const MAX_PATCH_SHAPES: usize = 256;
+
+/// A table's upload statements, built once when the schema is read (PUT, DELETE and the
+/// refusal queries), or on first use per column set (PATCH), instead of per request.
+/// Index 0: plain; 1: also claiming the ledger key.
+#[derive(Debug, Default)]
+pub struct Statements {
+    put: [Arc<str>; 2],
+    delete: [Arc<str>; 2],
+    /// `denied_rows` for PUT, PATCH and DELETE.
+    denied: [Arc<str>; 3],
+    denied_moves: Arc<str>,
+    patch: Mutex<HashMap<(String, bool), Arc<str>>>,
+}
+
+impl Statements {
+    pub fn new(table: &Table) -> Self {
+        let both = |build: &dyn Fn(&str) -> String, first_param: usize| {
+            [
+                build("").into(),
+                claimed(build(CLAIMED), first_param).into(),
+            ]
+        };
+        Self {
+            put: both(&|extra| put_sql(table, extra), table.writable.len() + 3),
+            delete: both(&|extra| delete_sql(table, extra), 3),
+            denied: [Op::Put, Op::Patch, Op::Delete].map(|op| denied_rows(table, "$1", op).into()),
+            denied_moves: denied_moves(table, &put_moves("$3::text[]")).into(),
+            patch: Mutex::default(),
+        }
+    }
+
+    pub fn put(&self, claim: bool) -> Arc<str> {
+        self.put[usize::from(claim)].clone()
+    }
+
+    pub fn delete(&self, claim: bool) -> Arc<str> {
+        self.delete[usize::from(claim)].clone()
+    }
+
+    /// `(id, code)` of the rows among `$1` the uploader (`$2`) may not apply `op` to.
+    pub fn denied(&self, op: Op) -> Arc<str> {
+        let index = match op {
+            Op::Put => 0,
+            Op::Patch => 1,
+            Op::Delete => 2,
+        };
+        self.denied[index].clone()
+    }
+
+    /// `denied_moves` of `$1` ids into `$3` notebooks (text[]).
+    pub fn denied_moves(&self) -> Arc<str> {
+        self.denied_moves.clone()
+    }
+
+    /// The PATCH of exactly `columns` (writable columns of `table`, in order).
+    pub fn patch(&self, table: &Table, columns: &[&str], claim: bool) -> Arc<str> {
+        let key = (columns.join(","), claim);
+        let mut cache = self.patch.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sql) = cache.get(&key) {
+            return sql.clone();
+        }
+        let sql: Arc<str> = if claim {
+            claimed(patch_sql(table, columns, CLAIMED), 4)
+        } else {
+            patch_sql(table, columns, "")
+        }
+        .into();
+        if cache.len() < MAX_PATCH_SHAPES {
+            cache.insert(key, sql.clone());
+        }
+        sql
+    }
+}
+
+/// The statement that also claims the ledger key (`$first_param`, `$first_param + 1`):
+/// `with claim as (…), data as (<statement> returning 1) select (claimed), (affected)`.
+fn claimed(sql: String, first_param: usize) -> String {
+    format!(
+        "with {}, data as ({sql} returning 1) select (select count(*) from claim), (select count(*) from data)",
+        super::ledger::claim_cte(first_param)
     )
 }

@@ -99,6 +99,7 @@ async fn serve(
 }
 
 /// A file to answer with: its name in `assets/`, bytes, SHA-256 and media type.
+#[derive(Clone)]
 struct Asset {
     name: String,
     data: Cow<'static, [u8]>,
@@ -144,23 +145,68 @@ fn lookup(path: &str) -> Option<Asset> {
     Asset::embedded(INDEX)
 }
 
-/// `sw.js` with the list of every UI file to precache and a version derived from their
-/// content, so each release installs a fresh cache and the app opens offline.
+/// Vendor files the app never loads, by name: the WebSocket transport (notebox syncs over
+/// HTTP streaming), the synchronous SQLite build (the database is the async build on
+/// IndexedDB) and the OPFS / memory / access-handle file systems.
+const NEVER_LOADED: &[&str] = &[
+    "vendor/websockets-",
+    "vendor/OPFS",
+    "vendor/AccessHandlePoolVFS-",
+    "vendor/MemoryVFS-",
+];
+
+/// Whether the service worker precaches `name`: every file the app loads, and only those.
+/// Besides [`NEVER_LOADED`], the SDK's main-thread copies of the database chunks (they
+/// import `./entry-…`, where the worker's copies import `./worker-…`) stay out: the
+/// database runs in the SDK's worker.
+fn precached(name: &str, data: &[u8]) -> bool {
+    if name == SERVICE_WORKER || NEVER_LOADED.iter().any(|prefix| name.starts_with(prefix)) {
+        return false;
+    }
+    let Some(file) = name.strip_prefix("vendor/") else {
+        return true;
+    };
+    if file.starts_with("wa-sqlite-") && !file.starts_with("wa-sqlite-async-") {
+        return false;
+    }
+    let chunk = file.ends_with(".js") && file != "powersync.js" && !file.starts_with("entry-");
+    !(chunk && contains(data, b"./entry-"))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// `sw.js` with the list of UI files to precache (see [`precached`]) and a version derived
+/// from their content, so each release installs a fresh cache and the app opens offline.
+/// Built once per process in release builds (the files are embedded and cannot change);
+/// debug builds read `assets/` from disk, so there it is built per request.
 fn service_worker() -> Option<Asset> {
+    static BUILT: std::sync::OnceLock<Option<Asset>> = std::sync::OnceLock::new();
+    if cfg!(debug_assertions) {
+        return build_service_worker();
+    }
+    BUILT.get_or_init(build_service_worker).clone()
+}
+
+fn build_service_worker() -> Option<Asset> {
     let template = Asset::embedded(SERVICE_WORKER)?;
-    let mut names: Vec<String> = Assets::iter()
-        .map(|name| name.into_owned())
-        .filter(|name| name != SERVICE_WORKER)
-        .collect();
+    let mut names: Vec<String> = Assets::iter().map(|name| name.into_owned()).collect();
     names.sort();
     let mut version = Sha256::new();
     version.update(template.sha256);
     let mut precache = Vec::with_capacity(names.len());
     for name in names {
-        if let Some(file) = Assets::get(&name) {
-            version.update(name.as_bytes());
-            version.update(file.metadata.sha256_hash());
+        let Some(file) = Assets::get(&name) else {
+            continue;
+        };
+        if !precached(&name, &file.data) {
+            continue;
         }
+        version.update(name.as_bytes());
+        version.update(file.metadata.sha256_hash());
         precache.push(if name == INDEX {
             "/".to_owned()
         } else {

@@ -148,20 +148,22 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 /**
  * Runs axe-core on the page as it is now and fails with every violation of impact moderate or
  * worse (serious and critical included), each with its rule, impact and first offending nodes.
- * `label` names the screen in the failure message (e.g. 'notes, dark').
+ * `label` names the screen in the failure message (e.g. 'notes, dark'); `include`, a CSS
+ * selector, limits the check to one part of the page (e.g. '.sidebar').
  */
-export async function expectAxeClean(page, label) {
+export async function expectAxeClean(page, label, { include } = {}) {
   // Evaluated over the DevTools protocol, so the page's Content-Security-Policy does not apply.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+  const violations = await page.evaluate(async (selector) => {
+    const context = selector ? { include: [selector] } : document;
+    const result = await window.axe.run(context, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
       help: v.help,
       nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
     }));
-  });
+  }, include ?? null);
   const serious = violations.filter((v) => ['moderate', 'serious', 'critical'].includes(v.impact));
   if (serious.length) {
     const lines = serious.map((v) => `  ${v.impact} ${v.id}: ${v.help} — ${v.nodes.join(', ')}`);

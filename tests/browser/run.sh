@@ -3,6 +3,11 @@
 #
 #   DATABASE_URL=postgres://postgres:…@127.0.0.1:5432/postgres tests/browser/run.sh
 #   tests/browser/run.sh --serve    # start everything, print the URL, wait for Ctrl-C
+#   tests/browser/run.sh 17 18      # only tests/NN-*.test.mjs whose name starts with 17 or 18
+#                                   # (01-first-run always runs first: it makes the admin)
+#   NOTEBOX_BROWSER_PROFILE=dev …   # a debug build, which reads assets/ from disk: edit the
+#                                   # UI and rerun without rebuilding (not what releases embed)
+#   tests/browser/run.sh --bench    # the 10,000-note bench (bench-10k.mjs) instead of the tests
 #
 # DATABASE_URL is a superuser URL (scripts/test provides one). This script installs what it
 # needs (npm packages, Debian's chromium), builds the release-like notebox (profile
@@ -19,7 +24,16 @@ work=$(mktemp -d /tmp/notebox-browser.XXXXXX)
 pids=()
 database=""
 serve_only=false
-[ "${1:-}" = "--serve" ] && serve_only=true
+bench=false
+filters=()
+for arg in "$@"; do
+    case "$arg" in
+        --serve) serve_only=true ;;
+        --bench) bench=true ;;
+        *) filters+=("$arg") ;;
+    esac
+done
+profile=${NOTEBOX_BROWSER_PROFILE:-ci-release}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -83,9 +97,9 @@ command -v psql >/dev/null || setup_failed "psql is missing (apt-get install pos
 
 # The assets the tests load must be the ones embedded in the binary: debug builds read
 # assets/ from disk, so they would hide an asset missing from the embed.
-say "browser tests: cargo build --profile ci-release --bin notebox"
-(cd "$root" && cargo build --profile ci-release --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
-notebox_bin="$root/target/ci-release/notebox"
+say "browser tests: cargo build --profile $profile --bin notebox"
+(cd "$root" && cargo build --profile "$profile" --bin notebox >"$work/cargo.log" 2>&1) || setup_failed "cargo build failed"
+notebox_bin="$root/target/$([ "$profile" = dev ] && echo debug || echo "$profile")/notebox"
 
 database="notebox_browser_$(date +%s)_$$"
 psql "$DATABASE_URL" -qXc "create database \"$database\"" >"$work/psql.log" 2>&1 || setup_failed "could not create a database"
@@ -137,9 +151,26 @@ if $serve_only; then
     exit 0
 fi
 
+if $bench; then
+    say "bench: 10,000 notes"
+    (cd "$here" && node bench-10k.mjs)
+    exit $?
+fi
+
 say "browser tests: node --test"
 # One file at a time, in name order: 01-first-run must meet an empty database.
 mapfile -t files < <(ls "$here"/tests/*.test.mjs | sort)
+if [ ${#filters[@]} -gt 0 ]; then
+    chosen=()
+    for file in "${files[@]}"; do
+        name=$(basename "$file")
+        keep=false
+        [[ $name == 01-* ]] && keep=true
+        for prefix in "${filters[@]}"; do [[ $name == "$prefix"* ]] && keep=true; done
+        $keep && chosen+=("$file")
+    done
+    files=("${chosen[@]}")
+fi
 (cd "$here" && node --test --test-concurrency=1 --test-reporter=tap "${files[@]}") 2>&1 | tee "$work/tap.log"
 status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then

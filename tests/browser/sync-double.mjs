@@ -20,7 +20,7 @@ const REJECTIONS =
   'SELECT id::text, owner_id::text, table_name, row_id, op, code, message, data::text AS data, created_at FROM upload_rejections WHERE owner_id = $1';
 // What the edition-3 streams select, one query per table.
 const TEAM_TABLES = {
-  notes: `SELECT id::text, owner_id::text, notebook_id::text, title, body, created_at, updated_at, updated_by::text
+  notes: `SELECT id::text, owner_id::text, notebook_id::text, title, body, created_at, updated_at, updated_by::text, pinned
             FROM notes WHERE (owner_id = $1 AND notebook_id IS NULL) OR notebook_id IN (${MINE})`,
   notebooks: `SELECT id::text, name, created_by::text, created_at, updated_at FROM notebooks WHERE id IN (${MINE})`,
   notebook_members: `SELECT %MEMBER_ID% AS id, m.notebook_id::text, m.user_id::text, m.role::text, m.added_by::text,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use notebox::auth::{KeyRing, keys, tokens};
+use notebox::config::KeyAlgorithm::RS256;
 use notebox::config::{Config, SignupPolicy};
 use serde_json::json;
 use sqlx::PgPool;
@@ -504,9 +505,14 @@ async fn rotation_overlap_then_retirement(pool: PgPool) {
         .unwrap();
 
     // Rotate with a grace period: the new key is published but does not sign yet.
-    let rotation = keys::rotate(&pool, Duration::from_secs(600), config.powersync.token_ttl)
-        .await
-        .unwrap();
+    let rotation = keys::rotate(
+        &pool,
+        Duration::from_secs(600),
+        config.powersync.token_ttl,
+        RS256,
+    )
+    .await
+    .unwrap();
     let still_old = tokens::issue(&KeyRing::default(), &pool, &config, user)
         .await
         .unwrap();
@@ -591,10 +597,10 @@ async fn rotation_overlap_then_retirement(pool: PgPool) {
 #[sqlx::test]
 async fn rotation_retires_old_key_after_its_last_token_expires(pool: PgPool) {
     let config = config_for(&pool);
-    keys::ensure_signing_key(&pool).await.unwrap();
+    keys::ensure_signing_key(&pool, RS256).await.unwrap();
     let grace = config.auth.key_rotation_grace;
     let ttl = config.powersync.token_ttl;
-    let rotation = keys::rotate(&pool, grace, ttl).await.unwrap();
+    let rotation = keys::rotate(&pool, grace, ttl, RS256).await.unwrap();
     let (retired_kid, retire_at) = &rotation.retired[0];
     assert_ne!(retired_kid, &rotation.kid);
     let expected = rotation.signing_from + ttl + keys::CLOCK_LEEWAY;
@@ -645,7 +651,7 @@ async fn verify_refuses_foreign_and_tampered_tokens(pool: PgPool) {
     );
 
     // A key-pair nobody published signs a well-formed token: refused.
-    let stranger = keys::generate().unwrap();
+    let stranger = keys::generate(RS256).unwrap();
     let header = jsonwebtoken::Header {
         kid: Some(stranger.jwk.kid.clone()),
         ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256)
@@ -804,6 +810,20 @@ async fn cli_user_and_token_commands(pool: PgPool) {
         generated.contains("BEGIN PRIVATE KEY")
             && generated.contains("BEGIN PUBLIC KEY")
             && generated.contains("\"kid\"")
+            && generated.contains("\"RS256\"")
+    );
+    let ed25519 =
+        String::from_utf8(run(&["keys", "generate", "--algorithm", "EdDSA"], None).stdout).unwrap();
+    assert!(
+        ed25519.contains("\"OKP\"") && ed25519.contains("\"EdDSA\""),
+        "{ed25519}"
+    );
+    let unknown = run(&["keys", "generate", "--algorithm", "HS256"], None);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("RS256, EdDSA, ES256"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
     );
 }
 
@@ -868,7 +888,7 @@ async fn token_reuse_follows_the_signing_key(pool: PgPool) {
             .unwrap()
     };
     let first = get_as(&app, "/api/auth/token", &session).await.json();
-    keys::rotate(&pool, Duration::ZERO, Duration::from_secs(900))
+    keys::rotate(&pool, Duration::ZERO, Duration::from_secs(900), RS256)
         .await
         .unwrap();
     state.auth.keys.invalidate().await; // as the 30 s refresh would

@@ -8,6 +8,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use notebox::app::{AppState, router};
 use notebox::auth::{KeyRing, tokens, users};
+use notebox::config::KeyAlgorithm;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -132,18 +133,14 @@ async fn an_expired_powersync_token_is_refused(pool: PgPool) {
     let fresh = tokens::issue(&ring, &pool, &config, user_id.parse().unwrap())
         .await
         .unwrap();
-    let (keys, signer) = ring.signer(&pool).await.unwrap();
+    let (keys, signer) = ring.signer(&pool, KeyAlgorithm::RS256).await.unwrap();
     let payload = fresh.token.split('.').nth(1).unwrap();
     let mut claims: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let now = chrono::Utc::now().timestamp();
     claims["iat"] = json!(now - 3600);
     claims["exp"] = json!(now - 600);
-    let header = jsonwebtoken::Header {
-        kid: Some(keys[signer].kid.clone()),
-        ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256)
-    };
-    let expired = jsonwebtoken::encode(&header, &claims, &keys[signer].encoding).unwrap();
+    let expired = keys[signer].sign(&claims).unwrap();
     let batch = json!({"batch": []});
     let response = post_json(&app, "/api/data", batch.clone(), Some(&expired)).await;
     assert_eq!(

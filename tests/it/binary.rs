@@ -7,9 +7,9 @@ use sqlx::PgPool;
 
 use crate::helpers::{config_for, drop_powersync_objects};
 
-const BIN: &str = env!("CARGO_BIN_EXE_notebox");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_notebox");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -17,7 +17,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn notebox(config: &notebox::config::Config) -> Command {
+pub(crate) fn notebox(config: &notebox::config::Config) -> Command {
     let mut command = Command::new(BIN);
     command
         .env_clear()

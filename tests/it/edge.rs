@@ -100,7 +100,9 @@ async fn bodiless_api_errors_get_the_envelope(pool: PgPool) {
 /// Starts the app as `notebox serve` serves it; returns its address.
 async fn serve(pool: &PgPool, options: ServeOptions) -> std::net::SocketAddr {
     let config = config_for(pool);
-    notebox::auth::keys::ensure_signing_key(pool).await.unwrap();
+    notebox::auth::keys::ensure_signing_key(pool, notebox::auth::keys::KeyAlgorithm::RS256)
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = crate::helpers::app(config, pool.clone());

@@ -167,7 +167,7 @@ async fn rendered_jwks_uri_serves_keys_with_kids(pool: PgPool) {
     let mut config = config_for(&pool);
     let base = serve(app(config.clone(), pool.clone())).await;
     config.powersync.jwks_url = format!("{base}/.well-known/jwks.json").parse().unwrap();
-    notebox::auth::keys::ensure_signing_key(&pool)
+    notebox::auth::keys::ensure_signing_key(&pool, notebox::auth::keys::KeyAlgorithm::RS256)
         .await
         .unwrap();
     let out = check(&config, None, json!([]), &[]).await;

@@ -30,8 +30,8 @@ impl Drop for TlsCluster {
 }
 
 impl TlsCluster {
-    fn cert(&self) -> PathBuf {
-        self.work.join("pg-tls/server.crt")
+    fn ca(&self) -> PathBuf {
+        self.work.join("pg-tls/ca.crt")
     }
 
     fn wrong_ca(&self) -> PathBuf {
@@ -46,23 +46,85 @@ impl TlsCluster {
     }
 }
 
-fn openssl_self_signed(dir: &Path, name: &str, cn: &str) {
-    let status = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .arg("-keyout")
-        .arg(dir.join(format!("{name}.key")))
-        .arg("-out")
-        .arg(dir.join(format!("{name}.crt")))
-        .args(["-subj", &format!("/CN={cn}")])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+fn openssl(args: &[&str], dir: &Path) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
         .output()
         .expect("the openssl CLI is needed (scripts/test installs it)");
     assert!(
-        status.status.success(),
-        "openssl failed: {}",
-        String::from_utf8_lossy(&status.stderr)
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A self-signed CA certificate `NAME.crt` (and its key) in `dir`.
+fn openssl_ca(dir: &Path, name: &str, cn: &str) {
+    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-subj",
+            &format!("/CN={cn}"),
+        ],
+        dir,
+    );
+}
+
+/// `server.crt` for localhost and 127.0.0.1, signed by the CA `ca.crt` in `dir`: a leaf
+/// certificate (CA:FALSE), as rustls insists (a self-signed CA certificate presented by
+/// the server itself is refused as CaUsedAsEndEntity).
+fn openssl_server(dir: &Path) {
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints = critical, CA:FALSE\nsubjectAltName = DNS:localhost, IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+        dir,
     );
 }
 
@@ -70,8 +132,9 @@ fn start() -> TlsCluster {
     let work = std::env::temp_dir().join(format!("notebox-tls-{}", uuid::Uuid::new_v4().simple()));
     let dir = work.join("pg-tls");
     std::fs::create_dir_all(&dir).unwrap();
-    openssl_self_signed(&dir, "server", "localhost");
-    openssl_self_signed(&work, "wrong-ca", "someone else");
+    openssl_ca(&dir, "ca", "notebox test CA");
+    openssl_server(&dir);
+    openssl_ca(&work, "wrong-ca", "someone else");
     let output = Command::new("bash")
         .arg("-c")
         .arg(format!(
@@ -122,10 +185,7 @@ async fn postgres_over_tls_require_verify_full_and_the_wrong_ca() {
     pool.close().await;
 
     // verify-full with the CA that signed the server's certificate, by the name in it.
-    let good = format!(
-        "sslmode=verify-full&sslrootcert={}",
-        cluster.cert().display()
-    );
+    let good = format!("sslmode=verify-full&sslrootcert={}", cluster.ca().display());
     let pool = db::connect(&config(cluster.url("localhost", &good)).database)
         .await
         .unwrap();
@@ -174,7 +234,7 @@ async fn postgres_over_tls_require_verify_full_and_the_wrong_ca() {
 fn the_powersync_config_takes_sslmode_and_the_ca_from_database_url() {
     let dir = std::env::temp_dir().join(format!("notebox-ca-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    openssl_self_signed(&dir, "ca", "test ca");
+    openssl_ca(&dir, "ca", "test ca");
     let ca = dir.join("ca.crt");
     let pem = std::fs::read_to_string(&ca).unwrap();
     let render = |query: &str| {

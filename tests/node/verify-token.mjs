@@ -12,7 +12,7 @@ for (const token of tokens) {
     const header = decodeProtectedHeader(token);
     if (!header.kid) throw new Error('token has no kid');
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-      algorithms: ['RS256'],
+      algorithms: ['RS256', 'EdDSA', 'ES256'],
       audience,
       requiredClaims: ['sub', 'iat', 'exp'],
       clockTolerance: 60,

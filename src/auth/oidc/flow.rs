@@ -16,10 +16,12 @@ use serde::Deserialize;
 use super::accounts;
 use super::failure::{Failure, home, no_store};
 use crate::app::AppState;
+use crate::auth::extract::set_cookie;
 use crate::auth::handlers::session_cookie;
 use crate::auth::sessions::{self, hash_token};
 use crate::config::OidcConfig;
 use crate::http::ClientIp;
+use axum_extra::extract::cookie::SameSite;
 
 /// Binds a sign-in to the browser that started it (SameSite=Lax: it must come back on the
 /// provider's top-level redirect).
@@ -38,6 +40,14 @@ pub struct LoginParams {
     app_redirect: Option<String>,
 }
 
+/// Starts a sign-in at the identity provider (a browser navigation, not an API call).
+#[utoipa::path(get, path = "/auth/oidc/login", tag = "auth",
+    params(("app_redirect" = Option<String>, Query, description = "A native app's redirect URI, one of `auth.oidc.app_redirect_uris`")),
+    responses(
+        (status = 303, description = "To the provider; or back to the login screen with `login_error` (single sign-on off, provider unreachable, too many sign-ins)",
+            headers(("Location" = String), ("Set-Cookie" = String, description = "Binds the sign-in to this browser"))),
+        (status = 400, description = "`app_redirect` is not an allowed redirect", body = crate::http::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
@@ -107,10 +117,12 @@ pub async fn login(
     if let Err(e) = stored {
         return Failure::Server.respond(public_url, &format!("cannot store the sign-in: {e}"));
     }
-    let cookie = format!(
-        "{BROWSER_COOKIE}={browser}; Path={}; HttpOnly; SameSite=Lax; Max-Age={LOGIN_TTL_SECS}{}",
+    let cookie = set_cookie(
+        &state.config,
+        (BROWSER_COOKIE, browser),
         cookie_path(&state),
-        secure(&state)
+        SameSite::Lax,
+        std::time::Duration::from_secs(LOGIN_TTL_SECS.unsigned_abs()),
     );
     with_cookie(Redirect::to(url.as_str()).into_response(), &cookie)
 }
@@ -133,6 +145,16 @@ struct Pending {
     app_redirect: Option<String>,
 }
 
+/// Where the identity provider sends the browser back (a browser navigation).
+#[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth",
+    params(
+        ("state" = Option<String>, Query), ("code" = Option<String>, Query),
+        ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
+    ),
+    responses(
+        (status = 303, description = "Signed in (session cookie set), or to the login screen with `login_error`",
+            headers(("Location" = String), ("Set-Cookie" = String))),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     State(state): State<AppState>,
@@ -143,10 +165,12 @@ pub async fn callback(
     let Some(config) = state.config.auth.oidc.as_ref() else {
         return not_configured(&state);
     };
-    let clear = format!(
-        "{BROWSER_COOKIE}=; Path={}; HttpOnly; SameSite=Lax; Max-Age=0{}",
+    let clear = set_cookie(
+        &state.config,
+        (BROWSER_COOKIE, String::new()),
         cookie_path(&state),
-        secure(&state)
+        SameSite::Lax,
+        std::time::Duration::ZERO,
     );
     let response = match finish(&state, config, &headers, params).await {
         Ok(response) => response,
@@ -248,14 +272,6 @@ fn random_token() -> String {
 fn cookie_path(state: &AppState) -> String {
     let public_url = &state.config.server.public_url;
     format!("{}/api/auth/oidc", public_url.path().trim_end_matches('/'))
-}
-
-fn secure(state: &AppState) -> &'static str {
-    if state.config.server.public_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    }
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {

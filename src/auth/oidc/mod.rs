@@ -7,10 +7,10 @@ mod flow;
 mod provider;
 mod verify;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use checks::checks;
 pub use provider::{Provider, redirect_uri};
@@ -20,15 +20,15 @@ use crate::config::Config;
 use crate::http::{ApiError, Json};
 
 /// `/api/auth/oidc*` (nested under `/api`).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/oidc", get(settings))
-        .route("/auth/oidc/login", get(flow::login))
-        .route("/auth/oidc/callback", get(flow::callback))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(settings))
+        .routes(routes!(flow::login))
+        .routes(routes!(flow::callback))
 }
 
 /// What the login screen needs to know: whether to offer the provider, and passwords.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Settings {
     /// `None`: single sign-on is off.
     button_label: Option<String>,
@@ -36,6 +36,7 @@ struct Settings {
     password_login: bool,
 }
 
+#[utoipa::path(get, path = "/auth/oidc", tag = "auth", responses((status = 200, body = Settings)))]
 #[tracing::instrument(skip_all)]
 async fn settings(State(state): State<AppState>) -> Json<Settings> {
     let oidc = state.config.auth.oidc.as_ref();

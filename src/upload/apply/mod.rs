@@ -11,11 +11,13 @@
 //! When a multi-row statement fails, the transaction is replayed entry by entry (and
 //! rolled back) to name the entry at fault.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::Instant;
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
-use sqlx::PgConnection;
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::classify::permanent;
@@ -24,9 +26,7 @@ use super::ledger::{self, LedgerKey};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
-use super::statements::{
-    delete_sql, denied_moves, denied_rows, notebook_column, patch_sql, put_moves, put_sql, refusal,
-};
+use super::statements::{notebook_column, refusal};
 use super::values::refuse_values;
 use transaction::{replayed, transactional};
 
@@ -74,9 +74,10 @@ pub struct Limits {
 struct Checked<'a> {
     table: &'a Table,
     op: Op,
-    id: String,
-    /// Writable columns and their values (`id` and the owner column removed).
-    data: Map<String, Value>,
+    id: Cow<'a, str>,
+    /// Writable columns and their values (`id` and the owner column removed): the
+    /// entry's own map unless one of those had to be removed, or a merge rewrote it.
+    data: Cow<'a, Map<String, Value>>,
     /// The merge base the client sent (`old`), when it names a merged column.
     old: Option<&'a Map<String, Value>>,
 }
@@ -165,6 +166,7 @@ fn check<'a>(
     entries: &'a [Entry],
     limits: &Limits,
 ) -> Result<Vec<Checked<'a>>, Rejection> {
+    let owner_text = owner.hyphenated().to_string();
     let checked = entries
         .iter()
         .enumerate()
@@ -175,26 +177,38 @@ fn check<'a>(
             })?;
             let id = canonical(&table.id, &entry.id)
                 .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", clip(&entry.id, MAX_TEXT), table.id.sql_type)))?;
-            let mut data = Map::new();
+            let mut filtered = false;
             for (column, value) in &entry.data {
                 if column == &table.owner.name {
                     let given = value.as_str().and_then(|v| canonical(&table.owner, v));
-                    if given.as_deref() != Some(owner.hyphenated().to_string().as_str()) {
+                    if given.as_deref() != Some(owner_text.as_str()) {
                         return Err(refuse(
                             "OWNER_MISMATCH",
                             format!("{column} must be your own user id; rows are always written as their owner"),
                         ));
                     }
+                    filtered = true;
                 } else if column == "id" {
-                    if value.as_str().and_then(|v| canonical(&table.id, v)).as_deref() != Some(id.as_str()) {
+                    if value.as_str().and_then(|v| canonical(&table.id, v)).as_deref() != Some(&*id) {
                         return Err(refuse("ID_MISMATCH", "data.id differs from the entry's id".into()));
                     }
-                } else if table.writable_column(column).is_some() {
-                    data.insert(column.clone(), value.clone());
-                } else {
+                    filtered = true;
+                } else if table.writable_column(column).is_none() {
                     return Err(refuse("UNKNOWN_COLUMN", format!("{} has no writable column {:?}", table.name, clip(column, MAX_TEXT))));
                 }
             }
+            let data = if filtered {
+                Cow::Owned(
+                    entry
+                        .data
+                        .iter()
+                        .filter(|(column, _)| table.writable_column(column).is_some())
+                        .map(|(column, value)| (column.clone(), value.clone()))
+                        .collect(),
+                )
+            } else {
+                Cow::Borrowed(&entry.data)
+            };
             let old = entry
                 .old
                 .as_ref()
@@ -209,14 +223,18 @@ fn check<'a>(
 }
 
 /// Ids are compared as Postgres prints them: uuids lowercase and hyphenated.
-fn canonical(column: &Column, value: &str) -> Option<String> {
-    if column.sql_type == "uuid" {
-        Uuid::parse_str(value)
-            .ok()
-            .map(|u| u.hyphenated().to_string())
-    } else {
-        Some(value.to_owned())
+fn canonical<'v>(column: &Column, value: &'v str) -> Option<Cow<'v, str>> {
+    if column.sql_type != "uuid" {
+        return Some(Cow::Borrowed(value));
     }
+    let uuid = Uuid::parse_str(value).ok()?;
+    let mut buffer = Uuid::encode_buffer();
+    let printed = uuid.hyphenated().encode_lower(&mut buffer);
+    Some(if *printed == *value {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(printed.to_owned())
+    })
 }
 
 /// Consecutive entries with the same table and op (and for PATCH the same columns) share
@@ -230,7 +248,7 @@ fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
             g.table.name == entry.table.name
                 && g.op == entry.op
                 && (entry.op != Op::Patch || first.data.keys().eq(entry.data.keys()))
-                && !ids.contains(entry.id.as_str())
+                && !ids.contains(&*entry.id)
         });
         if !joins {
             groups.push(Group {
@@ -240,7 +258,7 @@ fn group<'a>(checked: &[Checked<'a>]) -> Vec<Group<'a>> {
             });
             ids.clear();
         }
-        ids.insert(&entry.id);
+        ids.insert(&*entry.id);
         groups.last_mut().expect("pushed above").entries.push(index);
     }
     groups
@@ -265,47 +283,16 @@ async fn run_group(
 ) -> Result<Ran, sqlx::Error> {
     let table = group.table;
     let owner_text = owner.hyphenated().to_string();
-    let ids: Vec<&str> = group
-        .entries
-        .iter()
-        .map(|&i| checked[i].id.as_str())
-        .collect();
-    let rows = || -> Value {
-        Value::Array(
-            group
-                .entries
-                .iter()
-                .map(|&i| {
-                    let mut row = checked[i].data.clone();
-                    row.insert(table.id.name.clone(), Value::String(checked[i].id.clone()));
-                    Value::Object(row)
-                })
-                .collect(),
-        )
-    };
-    let extra = if claim.is_some() {
-        " and exists (select 1 from claim)"
-    } else {
-        ""
-    };
-    // With a claim: `with claim as (…), data as (<statement> returning 1) select …`.
-    let claimed = |sql: String, first_param: usize| match claim {
-        Some(_) => format!(
-            "with {}, data as ({sql} returning 1) select (select count(*) from claim), (select count(*) from data)",
-            ledger::claim_cte(first_param)
-        ),
-        None => sql,
-    };
+    let ids: Vec<&str> = group.entries.iter().map(|&i| &*checked[i].id).collect();
+    let statements = &table.statements;
     let (claimed_now, affected) = match group.op {
         Op::Put => {
             // One text[] per column (not one jsonb document): Postgres still coerces each
             // value from text, without parsing and walking a JSON document first.
-            let sql = claimed(put_sql(table, extra), table.writable.len() + 3);
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(&ids)
-                .bind(&owner_text);
+            let sql = statements.put(claim.is_some());
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
             for column in &table.writable {
-                let values: Vec<Option<String>> = group
+                let values: Vec<Option<Cow<str>>> = group
                     .entries
                     .iter()
                     .map(|&i| as_text(checked[i].data.get(&column.name)))
@@ -329,19 +316,22 @@ async fn run_group(
                 };
                 (claimed, 0)
             } else {
-                let sql = claimed(patch_sql(table, &columns, extra), 4);
-                let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(rows())
+                let sql = statements.patch(table, &columns, claim.is_some());
+                let rows = PatchRows {
+                    id_column: &table.id.name,
+                    checked,
+                    entries: &group.entries,
+                };
+                let query = sqlx::query(AssertSqlSafe(sql))
+                    .bind(sqlx::types::Json(rows))
                     .bind(&owner_text)
                     .bind(&ids);
                 execute(conn, query, claim).await?
             }
         }
         Op::Delete => {
-            let sql = claimed(delete_sql(table, extra), 3);
-            let query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(&ids)
-                .bind(&owner_text);
+            let sql = statements.delete(claim.is_some());
+            let query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
             execute(conn, query, claim).await?
         }
     };
@@ -355,34 +345,32 @@ async fn run_group(
     // to write (or moves into a notebook that is not), in which case the statement touched
     // nothing. Ask which.
     let mut denied: Vec<(String, String)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(denied_rows(table, "$1", group.op)))
+        sqlx::query_as(AssertSqlSafe(statements.denied(group.op)))
             .bind(&ids)
             .bind(&owner_text)
             .fetch_all(&mut *conn)
             .await?;
     if let Some(column) = notebook_column(table).filter(|_| group.op != Op::Delete) {
         // Where each entry writes the row (absent from a PATCH: it stays where it is).
-        let (moved_ids, targets): (Vec<&str>, Vec<Option<String>>) = group
+        let (moved_ids, targets): (Vec<&str>, Vec<Option<Cow<str>>>) = group
             .entries
             .iter()
             .filter(|&&i| group.op == Op::Put || checked[i].data.contains_key(column))
-            .map(|&i| (checked[i].id.as_str(), as_text(checked[i].data.get(column))))
+            .map(|&i| (&*checked[i].id, as_text(checked[i].data.get(column))))
             .unzip();
         if !moved_ids.is_empty() {
-            let moves: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(denied_moves(
-                table,
-                &put_moves("$3::text[]"),
-            )))
-            .bind(&moved_ids)
-            .bind(&owner_text)
-            .bind(&targets)
-            .fetch_all(&mut *conn)
-            .await?;
+            let moves: Vec<(String, String)> =
+                sqlx::query_as(AssertSqlSafe(statements.denied_moves()))
+                    .bind(&moved_ids)
+                    .bind(&owner_text)
+                    .bind(&targets)
+                    .fetch_all(&mut *conn)
+                    .await?;
             denied.extend(moves);
         }
     }
     Ok(Ran::Done(group.entries.iter().copied().find_map(|entry| {
-        let (_, code) = denied.iter().find(|(id, _)| id == &checked[entry].id)?;
+        let (_, code) = denied.iter().find(|(id, _)| *id == checked[entry].id)?;
         Some(Rejection {
             entry,
             code: code.clone(),
@@ -411,12 +399,52 @@ async fn execute<'q>(
 
 /// A JSON value as the text Postgres parses into the column's type (what
 /// `jsonb_populate_record` would hand the type's input function). Absent or null: NULL.
-fn as_text(value: Option<&Value>) -> Option<String> {
+fn as_text(value: Option<&Value>) -> Option<Cow<'_, str>> {
     match value? {
         Value::Null => None,
-        Value::String(text) => Some(text.clone()),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Number(number) => Some(number.to_string()),
-        nested => Some(nested.to_string()),
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
+        Value::Number(number) => Some(Cow::Owned(number.to_string())),
+        nested => Some(Cow::Owned(nested.to_string())),
+    }
+}
+
+/// The rows of a PATCH group as the jsonb array `jsonb_populate_recordset` reads: each
+/// entry's columns and its id, serialized straight from the entries (no copy).
+struct PatchRows<'s, 'a> {
+    id_column: &'s str,
+    checked: &'s [Checked<'a>],
+    entries: &'s [usize],
+}
+
+impl Serialize for PatchRows<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut rows = serializer.serialize_seq(Some(self.entries.len()))?;
+        for &index in self.entries {
+            let entry = &self.checked[index];
+            rows.serialize_element(&PatchRow {
+                id_column: self.id_column,
+                id: &entry.id,
+                data: &entry.data,
+            })?;
+        }
+        rows.end()
+    }
+}
+
+struct PatchRow<'s> {
+    id_column: &'s str,
+    id: &'s str,
+    data: &'s Map<String, Value>,
+}
+
+impl Serialize for PatchRow<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut row = serializer.serialize_map(Some(self.data.len() + 1))?;
+        for (column, value) in self.data {
+            row.serialize_entry(column, value)?;
+        }
+        row.serialize_entry(self.id_column, self.id)?;
+        row.end()
     }
 }

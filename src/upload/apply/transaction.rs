@@ -124,7 +124,7 @@ async fn merge_all(
             }
             let edit = Edit {
                 id: &entry.id,
-                data: &mut entry.data,
+                data: entry.data.to_mut(),
                 old: entry.old.expect("merges() checked it"),
             };
             if entry.op == Op::Delete {

@@ -66,11 +66,11 @@ test('Delete forever asks first, then removes the note from the server (phone)',
   const entry = trash.getByRole('listitem', { name: 'Scratch pad' });
   await entry.waitFor();
   await shot(page, 'edits-trash-phone');
-  await entry.getByRole('button', { name: 'Delete “Scratch pad” forever' }).click();
+  await entry.getByRole('button', { name: 'Delete forever “Scratch pad”' }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete “Scratch pad” forever?' });
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   assert.equal((await sql('SELECT 1 FROM note_trash WHERE id = $1', [id])).length, 1, 'Cancel keeps it');
-  await entry.getByRole('button', { name: 'Delete “Scratch pad” forever' }).click();
+  await entry.getByRole('button', { name: 'Delete forever “Scratch pad”' }).click();
   await confirm.getByRole('button', { name: 'Delete forever' }).click();
   await trash.getByText('“Scratch pad” deleted forever.').waitFor();
   assert.equal((await sql('SELECT 1 FROM note_trash WHERE id = $1', [id])).length, 0);

@@ -1,0 +1,111 @@
+//! The upload statements' plans do not depend on what a table held when a connection first
+//! ran them. On a fresh install `notes` is empty; a generic plan made then (a sequential
+//! scan) was kept long after the table filled, and 1-op uploads fell to a few hundred per
+//! second with Postgres saturated. The pool plans every execution for its parameters.
+
+use notebox::schema::SyncSchema;
+use notebox::upload::{Table, UploadSchema};
+use sqlx::{Connection, PgConnection, PgPool};
+
+use crate::helpers::config_for;
+
+/// `EXECUTE put_notes(…)` arguments: one id, the owner, one text[] per writable column.
+fn arguments(id: &str, owner: &str, writable: usize) -> String {
+    let mut arguments = vec![format!("'{{{id}}}'"), format!("'{owner}'")];
+    arguments.extend((0..writable).map(|_| "array[null]::text[]".to_owned()));
+    arguments.join(", ")
+}
+
+async fn explain(conn: &mut PgConnection, arguments: &str) -> String {
+    let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "explain execute put_notes({arguments})"
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(line,)| line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[sqlx::test]
+async fn put_plan_probes_the_index_after_an_empty_start(pool: PgPool) {
+    let config = config_for(&pool);
+    let app_pool = notebox::db::connect(&config.database).await.unwrap();
+    let schema = UploadSchema::load(&app_pool, &SyncSchema::new(&config).unwrap())
+        .await
+        .unwrap();
+    let notes = &schema.tables["notes"];
+    let owner: uuid::Uuid = sqlx::query_scalar(
+        "insert into users (email, password_hash) values ('plan@example.org', 'x') returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let owner = owner.to_string();
+    // Statistics that say "empty", and none gathered while it fills.
+    sqlx::raw_sql("analyze notes; alter table notes set (autovacuum_enabled = false)")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // A connection of the app's pool, and a plain one (Postgres' default plan cache mode)
+    // as the control that shows the cliff this guards against.
+    let mut conn = app_pool.acquire().await.unwrap();
+    let mut plain = sqlx::PgConnection::connect(&crate::helpers::url_of(&pool))
+        .await
+        .unwrap();
+    for conn in [&mut *conn, &mut plain] {
+        prepare_on_empty_table(conn, notes, &owner).await;
+    }
+    sqlx::query(
+        "insert into notes (id, owner_id, title) select gen_random_uuid(), $1::uuid, 'n' || i \
+         from generate_series(1, 50000) i",
+    )
+    .bind(&owner)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let arguments = arguments(&id, &owner, notes.writable.len());
+    let plan = explain(&mut conn, &arguments).await;
+    assert!(
+        !plan.contains("Seq Scan on notes"),
+        "the upload scans the whole table:\n{plan}"
+    );
+    assert!(plan.contains("notes_pkey"), "{plan}");
+    let control = explain(&mut plain, &arguments).await;
+    assert!(
+        control.contains("Seq Scan on notes"),
+        "control: Postgres no longer keeps a generic plan made on the empty table, so this \
+         test no longer shows the cliff:\n{control}"
+    );
+}
+
+/// Prepares the PUT of `notes` and runs it more often than the 5 custom plans after which
+/// Postgres may switch to a generic one, while the table is empty.
+async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, owner: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "prepare put_notes as {}",
+        notes.statements.put(false)
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "execute put_notes({})",
+            arguments(&id, owner, notes.writable.len())
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    sqlx::raw_sql("delete from notes")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
