@@ -1,4 +1,5 @@
-// Bundles entry.js (PowerSync) and markdown-entry.js (marked + DOMPurify) into ES modules,
+// Bundles entry.js (PowerSync), markdown-entry.js (marked + DOMPurify) and zip-entry.js
+// (fflate) into ES modules,
 // plus the SDK's workers and wasm files.
 // Deterministic: content-hashed names, no source maps, no timestamps, a fixed target.
 import { defineConfig } from 'vite';
@@ -6,7 +7,7 @@ import { defineConfig } from 'vite';
 const outDir = process.env.VENDOR_OUT_DIR;
 if (!outDir) throw new Error('VENDOR_OUT_DIR is not set (run build.sh)');
 
-// Only the entries keep stable names (assets/app.js and assets/markdown.js import them;
+// Only the entries keep stable names (assets/app.js, markdown.js and export.js import them;
 // served with revalidation).
 // Everything else is content-hashed, so it can be cached as immutable.
 const output = {
@@ -46,7 +47,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: false,
     rollupOptions: {
-      input: { powersync: 'entry.js', markdown: 'markdown-entry.js' },
+      input: { powersync: 'entry.js', markdown: 'markdown-entry.js', zip: 'zip-entry.js' },
       // Keep the entry's exports: this is a library for assets/app.js, not an app.
       preserveEntrySignatures: 'strict',
       output,

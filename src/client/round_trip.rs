@@ -202,10 +202,15 @@ async fn sync_steps(
 ) -> Outcome {
     let deadline = Instant::now() + CONNECT;
     loop {
-        if database.status().is_connected() {
+        // Connected is not enough (the SDK reports it before the service has judged the
+        // token): the first checkpoint must have been synced into the local database.
+        if database.status().is_connected() && first_checkpoint_synced(database).await {
             steps.pass(
                 "sync stream",
-                format!("connected to {}", config.powersync.internal_url),
+                format!(
+                    "connected to {}, first checkpoint synced",
+                    config.powersync.internal_url
+                ),
             );
             break;
         }
@@ -265,6 +270,18 @@ async fn sync_steps(
     }
     steps.pass("sync delete", "the deletion arrived in the local SQLite");
     Outcome::RoundTrip
+}
+
+/// Whether the SDK has completed a full checkpoint (the core extension's record of it).
+async fn first_checkpoint_synced(database: &PowerSyncDatabase) -> bool {
+    let Ok(reader) = database.reader().await else {
+        return false;
+    };
+    reader
+        .query_row("SELECT powersync_last_synced_at()", [], |row| {
+            row.get::<_, Option<String>>(0)
+        })
+        .is_ok_and(|at| at.is_some())
 }
 
 /// Polls the local `notes` view until the note has `title` (`None`: until it is gone).
@@ -422,10 +439,17 @@ async fn probe_account(pool: &PgPool) -> Result<Uuid, sqlx::Error> {
 }
 
 /// Deleting the account removes its sessions, notes, trash and history with it.
+/// Its notes go first: deleting a note files it in the trash under its owner, which a
+/// cascade from the account itself would refuse (the owner is already being deleted).
 async fn remove_probe_account(pool: &PgPool, user_id: Uuid) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("delete from notes where owner_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("delete from users where id = $1")
         .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
