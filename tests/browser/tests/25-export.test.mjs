@@ -59,5 +59,5 @@ test('Export my notes downloads a Markdown zip of the local database, offline to
   assert.match(files['Plans _ 2025/Roadmap.md'], /\nnotebook: "Plans \/ 2025"\n---\nQ1\nQ2$/);
   await page.getByText('Exported 2 notes.').waitFor();
   await expectAxeClean(page, 'notes with the export button');
-  assert.deepEqual(browser.unexpectedProblems(/ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 503/), []);
+  assert.deepEqual(browser.unexpectedProblems(/status of 401/, /ERR_INTERNET_DISCONNECTED|Failed to fetch|status of 503/), []);
 });
