@@ -1,7 +1,7 @@
 // The notes list's SQL. The list asks for the ids of the notes it shows, in order (small even
 // at 10,000 notes), and for the text of the few rows on screen only.
 
-import { LIST_EXPR, LIST_ORDERS, MATCHES, SEARCH_SOURCE, matchQuery } from './search-index.js';
+import { LIST_EXPR, LIST_ORDERS, MATCHES, MATCHING, SEARCH_SOURCE, matchQuery } from './search-index.js';
 
 /** How the list can be ordered (remembered per device); pinned notes always come first. */
 export const SORTS = {
@@ -26,13 +26,12 @@ export async function readListIds(db, { scope, query, sort }) {
   let found;
   if (!match) found = await db.get(...listIds(scope, sort));
   else {
-    const { matches } = await db.get(`SELECT count(*) AS matches FROM ${MATCHES_ONLY}`, [match]);
+    const { matches } = await db.get(`SELECT count(*) AS matches FROM ${MATCHING}`, [match]);
     found = await db.get(...(matches > RANKED_MATCHES ? unrankedSearch(scope, sort, match) : rankedSearch(scope, match)));
   }
   return { ids: JSON.parse(found.ids), pinned: query ? 0 : found.pinned };
 }
 
-const MATCHES_ONLY = 'notes_search WHERE notes_search MATCH ?1';
 const inScope = (scope) => (scope ? `${LIST_EXPR.notebook} = ?1` : `${LIST_EXPR.notebook} IS NULL`);
 
 // The ids come back as one JSON array: one value crosses from the database's worker to the
@@ -57,7 +56,7 @@ function rankedSearch(scope, match) {
 // The list's order: its index, read in order, keeps the notes that match.
 function unrankedSearch(scope, sort, match) {
   const sql = `SELECT id, 0 AS pinned FROM ${SEARCH_SOURCE} INDEXED BY notes_list_${sort}
-                WHERE ${inScope(scope)} AND rowid IN (SELECT rowid FROM ${MATCHES_ONLY.replace('?1', '?2')})
+                WHERE ${inScope(scope)} AND rowid IN (SELECT rowid FROM ${MATCHING.replace('?1', '?2')})
                 ORDER BY ${LIST_ORDERS[sort]}`;
   return [asOneArray(sql), [scope ?? '', match]];
 }

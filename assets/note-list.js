@@ -1,13 +1,14 @@
 // The list of notes in the selected notebook (or Personal), fast at 10,000 notes: the ids in
-// order (pinned first, then the chosen sort, or a search's best matches), read again on every
-// change to notes, a note written here moved at once; and only the rows on screen in the
-// page, their text read when they scroll into view and updated in place. One Tab stop: a
-// listbox whose arrow keys move the active row.
+// order (pinned first, then the chosen sort, or a search's best matches: list-order.js), and
+// only the rows on screen in the page, their text read when they scroll into view and updated
+// in place; a note written here shows what was written at once. One Tab stop: a listbox whose
+// arrow keys move the active row.
 
 import { h, icon, replace } from './dom.js';
 import { conflictBadge } from './conflict-view.js';
 import { fullTime, parseTime, plural, relativeTime } from './format.js';
-import { SORTS, readListIds, rowsQuery, snippetLength } from './list-queries.js';
+import { SORTS, rowsQuery, snippetLength } from './list-queries.js';
+import { createListOrder } from './list-order.js';
 import { highlight, snippetText } from './list-text.js';
 
 const SORT_KEY = 'notebox.sort';
@@ -38,8 +39,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   const list = h('div', { class: 'note-list', role: 'listbox', tabindex: '0', 'aria-label': 'Notes' }, sizer);
   const empty = h('div', { class: 'list-empty', hidden: true });
 
-  let ids = [];
-  let pinnedCount = 0; // how many notes lead the list pinned (0 in a search)
+  let ids = []; // the list's order (list-order.js)
   const rows = new Map(); // id → the row's text, for rows on or near the screen
   let generation = 0; // rows read before the last change are shown until read again
   const drawn = new Map(); // id → its element in the sizer
@@ -59,49 +59,10 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   sortSelect.value = sort;
 
   // ---- data ----------------------------------------------------------------------------
-  // Every change to notes reads the ids again; reads are numbered, and one is shown only if
-  // it is the newest shown yet and still for the search, sort and notebook on screen.
-  let issued = 0;
-  let shown = 0;
-  let reading = null; // the read under way, after a change
-  let readAgain = false;
-  // Notes written on this device, shown at once: id → {row (null: deleted), from: the first
-  // read that sees the write (Infinity until it is done)}.
-  const written = new Map();
-  const showing = () => `${scope}\n${sort}\n${query}`;
-
-  /** Reads the ids again: at once for another search, sort or notebook, else after the read under way. */
-  function refreshIds({ now = false } = {}) {
-    if (reading && !now) {
-      readAgain = true;
-      return;
-    }
-    const read = readIds().finally(() => {
-      if (reading !== read) return;
-      reading = null;
-      if (readAgain) {
-        readAgain = false;
-        refreshIds();
-      }
-    });
-    reading = read;
-  }
-
-  async function readIds() {
-    const number = (issued += 1);
-    const wanted = showing();
-    try {
-      if (query) await ready;
-      if (wanted !== showing() || signal.aborted) return;
-      const found = await readListIds(db, { scope, query, sort });
-      if (wanted !== showing() || number < shown || signal.aborted) return;
-      shown = number;
-      ids = found.ids;
-      pinnedCount = found.pinned;
-      for (const [id, change] of written) {
-        if (number >= change.from) written.delete(id);
-        else place(id, change.row);
-      }
+  const order = createListOrder(db, signal, {
+    ready,
+    onRead: () => {
+      ids = order.ids;
       if (!loaded) performance.mark('notebox:list-ids');
       loaded = true;
       if (!ids.length) firstLoaded();
@@ -109,58 +70,27 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       refreshRows();
       renderCount();
       renderEmpty();
-    } catch (error) {
+    },
+    onError: (error) => {
       console.error(error);
       firstLoaded();
-    }
-  }
-  db.onChange({ onChange: () => refreshIds() }, { tables: ['notes'], signal, throttleMs: 30 });
+    },
+  });
+  const showView = (options) => {
+    order.show({ scope, sort, query }, options);
+    ids = order.ids;
+  };
 
   /**
-   * A note written on this device (row: as written; null: deleted) goes where it belongs in
-   * the list at once, without waiting for the database to say so; `write` is the write.
+   * A note written on this device (row: as written; null: deleted) shows where it belongs
+   * in the list at once, without waiting for the database to say so; `write` is the write.
    */
   function showWritten(id, row, write) {
-    const change = { row, from: Infinity };
-    written.set(id, change);
     if (row) rows.set(id, { ...listRow(row, rows.get(id)), generation });
-    place(id, row);
+    order.written(id, row, write);
     refreshRows();
     renderCount();
     renderEmpty();
-    write.then(
-      () => { change.from = issued + 1; },
-      () => {
-        if (written.get(id) === change) written.delete(id);
-        refreshIds();
-      },
-    );
-  }
-
-  /**
-   * Moves a note written here to where the list will have it, or out. Newest first: a new
-   * or edited note leads its group (pinned or not); by title a new, untitled note goes last
-   * in its group and an edited one keeps its place, as in a search, until the database
-   * answers (a few frames later).
-   */
-  function place(id, row) {
-    const at = ids.indexOf(id);
-    if (at >= 0) {
-      ids.splice(at, 1);
-      if (at < pinnedCount) pinnedCount -= 1;
-    }
-    if (!row || (row.notebook_id ?? null) !== scope) return;
-    if (query) {
-      if (at >= 0) ids.splice(at, 0, id);
-      return;
-    }
-    const pinned = Boolean(row.pinned);
-    const [first, last] = pinned ? [0, pinnedCount] : [pinnedCount, ids.length];
-    let to = first;
-    if (sort === 'title' && at < 0) to = last;
-    else if (at >= 0 && sort !== 'edited') to = Math.min(Math.max(at, first), last);
-    ids.splice(to, 0, id);
-    if (pinned) pinnedCount += 1;
   }
 
   /** A note as a row of the list shows it (rowsQuery's columns). */
@@ -186,7 +116,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       return draw();
     }
     // A note written here shows what was written until the database has it.
-    const stale = (id) => !written.has(id) && rows.get(id)?.generation !== generation;
+    const stale = (id) => !order.waits(id) && rows.get(id)?.generation !== generation;
     const [from, to] = visibleRange(FETCH_MARGIN);
     let wanted = ids.slice(...visibleRange(0)).filter(stale);
     const onScreen = wanted.length > 0;
@@ -200,11 +130,11 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     fetching = db.getAll(...rowsQuery(wanted, query))
       .then((found) => {
         if (!performance.getEntriesByName('notebox:list-rows').length) performance.mark('notebox:list-rows');
-        for (const row of found) if (!written.has(row.id)) rows.set(row.id, { ...row, generation: reading });
+        for (const row of found) if (!order.waits(row.id)) rows.set(row.id, { ...row, generation: reading });
         // Only rows near the screen are worth keeping.
         if (rows.size > 4 * FETCH_MARGIN + 200) {
           const near = new Set(ids.slice(from, to));
-          for (const id of rows.keys()) if (!near.has(id) && !written.has(id)) rows.delete(id);
+          for (const id of rows.keys()) if (!near.has(id) && !order.waits(id)) rows.delete(id);
         }
         return found.length;
       })
@@ -413,7 +343,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     query = next;
     list.scrollTop = 0;
     activeId = null;
-    refreshIds({ now: true });
+    showView();
   }
   search.addEventListener('input', () => setQuery(search.value));
   search.addEventListener('keydown', (event) => {
@@ -432,7 +362,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     sort = sortSelect.value;
     localStorage.setItem(SORT_KEY, sort);
     list.scrollTop = 0;
-    refreshIds({ now: true });
+    showView();
   });
 
   // Relative times ("5 min ago") move on: redraw the rows on screen once a minute.
@@ -452,13 +382,11 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       started = true;
       scope = next;
       // The previous notebook's notes go at once: a quick click must not open one of them.
-      ids = [];
-      pinnedCount = 0;
+      showView({ clear: true });
       loaded = false;
       activeId = null;
       list.scrollTop = 0;
       draw();
-      refreshIds({ now: true });
     },
     showWritten,
     markSelected(id) {

@@ -107,6 +107,8 @@ export function fold(text) {
   return (text ?? '').normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
 }
 
-/** The SQL of a search's matches (rowids of ps_data__notes), best first. ?1: matchQuery. */
-export const MATCHES = `SELECT rowid AS note_rowid, bm25(${INDEX}, 4.0, 1.0) AS rank FROM ${INDEX} WHERE ${INDEX} MATCH ?1`;
+/** FROM this: the index entries of a search's matches (rowid: ps_data__notes'). ?1: matchQuery. */
+export const MATCHING = `${INDEX} WHERE ${INDEX} MATCH ?1`;
+/** The SQL of a search's matches (rowids of ps_data__notes) with their rank, best first. */
+export const MATCHES = `SELECT rowid AS note_rowid, bm25(${INDEX}, 4.0, 1.0) AS rank FROM ${MATCHING}`;
 export const SEARCH_SOURCE = SOURCE;

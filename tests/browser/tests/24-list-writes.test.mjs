@@ -80,7 +80,8 @@ test('a deleted note leaves the list at once, and does not come back', async () 
   await startSampling(page);
   await page.getByRole('button', { name: 'Delete note' }).click();
   await expectSteady(page, ['Pinned plan', 'Banana bread', 'Cherry jam'], 'deleted');
-  await poll(async () => (await sql("SELECT count(*)::int AS n FROM notes WHERE title = 'Apple pie'"))[0].n === 0, {
+  const left = () => sql("SELECT count(*)::int AS n FROM notes WHERE owner_id = $1 AND title = 'Apple pie'", [user.id]);
+  await poll(async () => (await left())[0].n === 0, {
     message: 'the delete in Postgres',
   });
 });
