@@ -27,19 +27,29 @@ function remembered() {
 }
 
 async function boot() {
+  // The remembered user's notes start opening while the server says who is signed in: most
+  // of the time it is the same person, and the list shows that much sooner.
+  const cached = remembered();
+  const opening = cached && location.pathname !== ADMIN_PATH ? openDatabase(cached.id) : null;
+  const database = (user) => {
+    if (opening && user?.id === cached.id) return opening;
+    opening?.close().catch(() => {});
+    return undefined;
+  };
   let user;
   try {
     user = await api.me();
   } catch (error) {
+    if (error instanceof NetworkError && cached) return showNotes(cached, {}, database(cached));
+    database(null);
     if (error instanceof ApiError && error.status === 401) return showAuth();
-    const cached = remembered();
-    if (error instanceof NetworkError && cached) return showNotes(cached);
     return showUnreachable(error);
   }
   remember(user);
+  const db = database(user);
   if (location.pathname === ADMIN_PATH) return showAdminPage(user);
   const token = invitationToken();
-  return showNotes(user, token ? await acceptInvitation(token) : {});
+  return showNotes(user, token ? await acceptInvitation(token) : {}, db);
 }
 
 const ADMIN_PATH = '/admin';
@@ -89,10 +99,14 @@ async function showAuth(options = {}) {
   });
 }
 
-/** @param joined {notebookId?, message?} after an invitation */
-async function showNotes(user, joined = {}) {
+/**
+ * @param joined {notebookId?, message?} after an invitation
+ * @param db the user's local database when it is already opening (else startNotes opens it)
+ */
+async function showNotes(user, joined = {}, db = undefined) {
   if (session) await session.stop();
   session = await startNotes(root, user, {
+    db,
     notebookId: joined.notebookId,
     message: joined.message,
     onLogout: async () => {

@@ -1,12 +1,14 @@
-// The list of notes in the selected notebook (or Personal), fast at 10,000 notes: a live
-// query of the ids in order (pinned first, then the chosen sort, or a search's best matches),
-// and only the rows on screen in the page, their text read when they scroll into view and
-// updated in place. One Tab stop: a listbox whose arrow keys move the active row.
+// The list of notes in the selected notebook (or Personal), fast at 10,000 notes: the ids in
+// order (pinned first, then the chosen sort, or a search's best matches: list-order.js), and
+// only the rows on screen in the page, their text read when they scroll into view and updated
+// in place; a note written here shows what was written at once. One Tab stop: a listbox whose
+// arrow keys move the active row.
 
 import { h, icon, replace } from './dom.js';
 import { conflictBadge } from './conflict-view.js';
 import { fullTime, parseTime, plural, relativeTime } from './format.js';
-import { SORTS, idsQuery, rowsQuery } from './list-queries.js';
+import { SORTS, rowsQuery, snippetLength } from './list-queries.js';
+import { createListOrder } from './list-order.js';
 import { highlight, snippetText } from './list-text.js';
 
 const SORT_KEY = 'notebox.sort';
@@ -37,7 +39,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   const list = h('div', { class: 'note-list', role: 'listbox', tabindex: '0', 'aria-label': 'Notes' }, sizer);
   const empty = h('div', { class: 'list-empty', hidden: true });
 
-  let ids = [];
+  let ids = []; // the list's order (list-order.js)
   const rows = new Map(); // id → the row's text, for rows on or near the screen
   let generation = 0; // rows read before the last change are shown until read again
   const drawn = new Map(); // id → its element in the sizer
@@ -47,7 +49,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   let canWrite = true;
   let selectedId = null;
   let activeId = null;
-  let watch = null;
+  let started = false;
   let loaded = false;
   let fetching = null; // the read of rows under way
   let fetchAgain = false;
@@ -57,61 +59,98 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   sortSelect.value = sort;
 
   // ---- data ----------------------------------------------------------------------------
-  signal.addEventListener('abort', () => watch?.abort(), { once: true });
-  async function watchIds() {
-    watch?.abort();
-    const mine = (watch = new AbortController());
-    if (query) await ready;
-    if (mine.signal.aborted) return;
-    const [sql, params, tables] = idsQuery({ scope, query, sort });
-    db.watch(sql, params, {
-      onResult: (result) => {
-        if (mine.signal.aborted) return;
-        const next = result.rows?._array ?? [];
-        ids = next.map((row) => row.id);
-        if (!loaded) performance.mark('notebox:list-ids');
-        loaded = true;
-        firstLoaded();
-        generation += 1; // anything may have changed: read the rows on screen again
-        refreshRows();
-        renderCount();
-        renderEmpty();
-      },
-      onError: (error) => {
-        console.error(error);
-        firstLoaded();
-      },
-    }, { signal: mine.signal, throttleMs: 30, tables });
+  const order = createListOrder(db, signal, {
+    ready,
+    onRead: () => {
+      ids = order.ids;
+      if (!loaded) performance.mark('notebox:list-ids');
+      loaded = true;
+      if (!ids.length) firstLoaded();
+      generation += 1; // anything may have changed: read the rows on screen again
+      refreshRows();
+      renderCount();
+      renderEmpty();
+    },
+    onError: (error) => {
+      console.error(error);
+      firstLoaded();
+    },
+  });
+  const showView = (options) => {
+    order.show({ scope, sort, query }, options);
+    ids = order.ids;
+  };
+
+  /**
+   * A note written on this device (row: as written; null: deleted) shows where it belongs
+   * in the list at once, without waiting for the database to say so; `write` is the write.
+   */
+  function showWritten(id, row, write) {
+    if (row) rows.set(id, { ...listRow(row, rows.get(id)), generation });
+    order.written(id, row, write);
+    refreshRows();
+    renderCount();
+    renderEmpty();
   }
 
-  /** Reads the rows on (and near) the screen that are not read yet, then draws. */
+  /** A note as a row of the list shows it (rowsQuery's columns). */
+  function listRow(note, before) {
+    return {
+      id: note.id,
+      title: (note.title ?? '').slice(0, 300),
+      snippet: (note.body ?? '').slice(0, snippetLength(query)),
+      updated_at: note.updated_at,
+      created_at: note.created_at,
+      pinned: note.pinned ? 1 : 0,
+      conflicted: before?.conflicted ?? 0,
+    };
+  }
+
+  /**
+   * Reads the rows on the screen that are not read yet and draws them, then those near it
+   * (read ahead, so a scroll rarely waits for the database).
+   */
   function refreshRows() {
     if (fetching) {
       fetchAgain = true;
       return draw();
     }
+    // A note written here shows what was written until the database has it.
+    const stale = (id) => !order.waits(id) && rows.get(id)?.generation !== generation;
     const [from, to] = visibleRange(FETCH_MARGIN);
-    const wanted = ids.slice(from, to).filter((id) => rows.get(id)?.generation !== generation);
-    if (!wanted.length) return draw();
+    let wanted = ids.slice(...visibleRange(0)).filter(stale);
+    const onScreen = wanted.length > 0;
+    if (!onScreen) wanted = ids.slice(from, to).filter(stale);
+    if (!wanted.length) {
+      if (loaded) firstLoaded();
+      return draw();
+    }
     draw();
     const reading = generation;
     fetching = db.getAll(...rowsQuery(wanted, query))
       .then((found) => {
         if (!performance.getEntriesByName('notebox:list-rows').length) performance.mark('notebox:list-rows');
-        for (const row of found) rows.set(row.id, { ...row, generation: reading });
+        for (const row of found) if (!order.waits(row.id)) rows.set(row.id, { ...row, generation: reading });
         // Only rows near the screen are worth keeping.
         if (rows.size > 4 * FETCH_MARGIN + 200) {
           const near = new Set(ids.slice(from, to));
-          for (const id of rows.keys()) if (!near.has(id)) rows.delete(id);
+          for (const id of rows.keys()) if (!near.has(id) && !order.waits(id)) rows.delete(id);
         }
+        return found.length;
       })
-      .catch((error) => console.error(error))
-      .finally(() => {
+      .catch((error) => {
+        console.error(error);
+        return 0;
+      })
+      .then((read) => {
         fetching = null;
-        if (fetchAgain || reading !== generation) {
+        draw();
+        firstLoaded();
+        // (Rows gone from the database are not asked for again: the ids' next read drops them.)
+        if (fetchAgain || reading !== generation || (onScreen && read)) {
           fetchAgain = false;
           refreshRows();
-        } else draw();
+        }
       });
   }
   db.onChange({
@@ -304,7 +343,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     query = next;
     list.scrollTop = 0;
     activeId = null;
-    watchIds();
+    showView();
   }
   search.addEventListener('input', () => setQuery(search.value));
   search.addEventListener('keydown', (event) => {
@@ -323,7 +362,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     sort = sortSelect.value;
     localStorage.setItem(SORT_KEY, sort);
     list.scrollTop = 0;
-    watchIds();
+    showView();
   });
 
   // Relative times ("5 min ago") move on: redraw the rows on screen once a minute.
@@ -339,16 +378,17 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     /** Shows another notebook (null: Personal); `writable` decides the empty state's offer. */
     setScope(next, writable) {
       canWrite = writable;
-      if (next === scope && watch) return renderEmpty();
+      if (next === scope && started) return renderEmpty();
+      started = true;
       scope = next;
       // The previous notebook's notes go at once: a quick click must not open one of them.
-      ids = [];
+      showView({ clear: true });
       loaded = false;
       activeId = null;
       list.scrollTop = 0;
       draw();
-      watchIds();
     },
+    showWritten,
     markSelected(id) {
       selectedId = id;
       draw();

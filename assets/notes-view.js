@@ -24,9 +24,12 @@ import { createToaster } from './ui.js';
 const SAVE_DELAY_MS = 400;
 const NOTE_PATH = /^\/notes\/([0-9a-f-]{36})\/?$/;
 
-/** @param hooks {onLogout, onSessionEnded, notebookId?: the notebook to show first} */
+/**
+ * @param hooks {onLogout, onSessionEnded, notebookId?: the notebook to show first, db?: the
+ *   user's database, if it is already opening}
+ */
 export async function startNotes(root, user, hooks) {
-  const db = openDatabase(user.id);
+  const db = hooks.db ?? openDatabase(user.id);
   await db.init();
   performance.mark('notebox:db-open'); // the 10,000-note bench reports these marks
   // The list reads first: connecting starts a checkpoint (and the search index, once per
@@ -223,10 +226,12 @@ export async function startNotes(root, user, hooks) {
     const version = editVersion;
     const id = current.id;
     const values = [titleInput.value, bodyInput.value, nowIso(), id];
+    const update = () => db.execute('UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?', values);
     view.setSaveState('saving');
     try {
-      await inserts.get(id);
-      await db.execute('UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?', values);
+      const write = inserts.get(id)?.then(update) ?? update();
+      noteList.showWritten(id, { ...current, title: values[0], body: values[1], updated_at: values[2] }, write);
+      await write;
       writtenAt.set(id, values[2]);
       if (current?.id === id) {
         savedVersion = Math.max(savedVersion, version);
@@ -391,7 +396,9 @@ export async function startNotes(root, user, hooks) {
     current = null;
     if (!empty) return saving;
     deleting.add(id);
-    return saving.then(() => inserts.get(id)).then(() => db.execute('DELETE FROM notes WHERE id = ?', [id]));
+    const removal = saving.then(() => inserts.get(id)).then(() => db.execute('DELETE FROM notes WHERE id = ?', [id]));
+    noteList.showWritten(id, null, removal);
+    return removal;
   }
 
   async function createNote() {
@@ -411,6 +418,7 @@ export async function startNotes(root, user, hooks) {
       ),
     );
     inserts.set(row.id, insert);
+    noteList.showWritten(row.id, row, insert);
     await insert;
     inserts.delete(row.id);
     noteList.markSelected(selectedId);
@@ -433,7 +441,9 @@ export async function startNotes(root, user, hooks) {
     const fromEditor = current?.id === id;
     deleting.add(id);
     createdHere.delete(id);
-    await db.execute('DELETE FROM notes WHERE id = ?', [id]);
+    const removal = db.execute('DELETE FROM notes WHERE id = ?', [id]);
+    noteList.showWritten(id, null, removal);
+    await removal;
     if (current?.id === id) {
       noteWatch?.abort();
       current = null;

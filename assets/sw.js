@@ -35,7 +35,7 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin || url.pathname.startsWith('/api/') || url.pathname === '/sw.js') return;
   if (request.mode === 'navigate') event.respondWith(page(request));
   else if (HASHED.test(url.pathname)) event.respondWith(cacheFirst(request));
-  else event.respondWith(networkFirst(request));
+  else event.respondWith(networkFirst(event));
 });
 
 /** Every client-side route is index.html: serve it fresh, or the cached copy offline. */
@@ -52,11 +52,13 @@ async function page(request) {
   }
 }
 
-async function networkFirst(request) {
+/** The page gets the answer at once; the copy kept for offline use is written meanwhile. */
+async function networkFirst(event) {
+  const { request } = event;
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
+    if (response.ok) event.waitUntil(cache.put(request, response.clone()));
     return response;
   } catch (error) {
     return (await cache.match(request, { ignoreSearch: true })) ?? Promise.reject(error);
