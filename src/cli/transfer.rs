@@ -76,10 +76,10 @@ async fn export_one(
             let counts = export::write_sqlite(pool, user.id, &user.email, out).await?;
             let counts: Vec<String> = counts
                 .iter()
-                .map(|(table, rows)| format!("{rows} {table}"))
+                .map(|(table, rows)| format!("{table}: {rows}"))
                 .collect();
             println!(
-                "{}: wrote {} ({})",
+                "{}: wrote {} (rows: {})",
                 user.email,
                 out.display(),
                 counts.join(", ")

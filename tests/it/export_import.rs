@@ -9,6 +9,8 @@ use notebox::export;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::helpers::url_of;
+
 async fn user(pool: &PgPool, email: &str) -> Uuid {
     notebox::auth::users::create(pool, email, "", "!no-login", false)
         .await
@@ -369,4 +371,55 @@ async fn an_import_that_fails_midway_leaves_nothing_behind(pool: PgPool) {
         "a.md and b.md were rolled back"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The commands as a user types them: `export --all`, then `import` of one of its files
+/// into another account; an existing file and an unknown user are refused with a sentence.
+#[sqlx::test]
+async fn export_all_then_import_through_the_cli(pool: PgPool) {
+    let ann = user(&pool, "ann@example.org").await;
+    let bob = user(&pool, "bob@example.org").await;
+    let original = tricky_notes(&pool, ann).await;
+    let out = temp_dir("cli").join("all");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_notebox"))
+            .env_clear()
+            .env("NOTEBOX_DATABASE__URL", url_of(&pool))
+            .env("NOTEBOX_LOG__LEVEL", "warn")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+    let out_arg = out.to_str().unwrap();
+
+    assert_eq!(run(&["export", "--all", "--out", out_arg]).0, Some(0));
+    let ann_file = out.join("ann@example.org.sqlite");
+    assert!(ann_file.is_file() && out.join("bob@example.org.sqlite").is_file());
+    let (code, stderr) = run(&[
+        "import",
+        "--user",
+        "bob@example.org",
+        ann_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(contents(&pool, bob).await, original, "byte for byte");
+
+    let (code, stderr) = run(&["export", "--all", "--out", out_arg]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("never overwrites"), "{stderr}");
+    let (code, stderr) = run(&[
+        "export",
+        "--user",
+        "nobody@example.org",
+        "--out",
+        "x.sqlite",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("no user with email nobody@example.org"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
 }
