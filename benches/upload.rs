@@ -11,7 +11,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use sqlx::QueryBuilder;
+use sqlx::{Connection, PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 const OPS_PER_TX: usize = 100;
@@ -74,30 +74,52 @@ fn report(name: &str, ops: usize, wall: std::time::Duration) -> f64 {
     rate
 }
 
-/// (d): the rows by a bare multi-row upsert, 100 rows per statement, autocommit.
+/// (d): the rows by a bare multi-row upsert, 100 rows per statement, autocommit; with
+/// `stamp`, also setting `updated_by` to the writer, as every upload does.
 async fn baseline(
-    bench: &support::Bench,
+    conn: &mut PgConnection,
+    user: Uuid,
     rows: &[Vec<(Uuid, String, String)>],
+    stamp: bool,
 ) -> std::time::Duration {
-    let mut conn = bench.pool.acquire().await.unwrap();
     let started = std::time::Instant::now();
     for tx in rows {
         let mut query = QueryBuilder::new(
-            "insert into notes (id, owner_id, title, body, created_at, updated_at) ",
+            "insert into notes (id, owner_id, title, body, created_at, updated_at",
         );
+        query.push(if stamp { ", updated_by) " } else { ") " });
         query.push_values(tx, |mut row, (id, title, body)| {
             row.push_bind(id)
-                .push_bind(bench.user_id)
+                .push_bind(user)
                 .push_bind(title)
                 .push_bind(body)
                 .push("'2026-11-24T10:00:00Z'::timestamptz")
                 .push("'2026-11-24T10:00:00Z'::timestamptz");
+            if stamp {
+                row.push_bind(user);
+            }
         });
-        query.push(" on conflict (id) do update set title = excluded.title, body = excluded.body, \
-                    created_at = excluded.created_at, updated_at = excluded.updated_at where notes.owner_id = excluded.owner_id");
+        query.push(
+            " on conflict (id) do update set title = excluded.title, body = excluded.body, \
+                    created_at = excluded.created_at, updated_at = excluded.updated_at",
+        );
+        if stamp {
+            query.push(", updated_by = excluded.updated_by");
+        }
+        query.push(" where notes.owner_id = excluded.owner_id");
         query.build().execute(&mut *conn).await.unwrap();
     }
     started.elapsed()
+}
+
+/// (d) on a connection of the app's pool, as the bench always measured it.
+async fn pooled_baseline(
+    bench: &support::Bench,
+    rows: &[Vec<(Uuid, String, String)>],
+    stamp: bool,
+) -> std::time::Duration {
+    let mut conn = bench.pool.acquire().await.unwrap();
+    baseline(&mut conn, bench.user_id, rows, stamp).await
 }
 
 /// One serialized `{"batch":[…]}` body of PUTs per transaction of rows.
@@ -152,24 +174,41 @@ async fn main() {
         return;
     }
     // Warm both paths (connections, prepared statements) before measuring.
+    let mut plain = PgConnection::connect(&bench.url()).await.unwrap();
     through_api(&bench, &fresh()[..5]).await;
-    baseline(&bench, &fresh()[..5]).await;
+    pooled_baseline(&bench, &fresh()[..5], false).await;
+    pooled_baseline(&bench, &fresh()[..5], true).await;
+    baseline(&mut plain, bench.user_id, &fresh()[..5], true).await;
 
-    // (d) and (a) alternate, fresh rows each round; the medians are compared, so a
-    // neighbour's burst of CPU during one round does not decide the ratio.
+    // (d), (d2), (d3) and (a) alternate, fresh rows each round; the medians are compared,
+    // so a neighbour's burst of CPU during one round does not decide the ratio.
     let ops = (TRANSACTIONS * OPS_PER_TX) as f64;
     let (mut baseline_rates, mut api_rates) = (Vec::new(), Vec::new());
+    let (mut stamped_rates, mut plain_rates) = (Vec::new(), Vec::new());
     let mut existing: Vec<Uuid> = Vec::new();
     for _ in 0..ROUNDS {
-        baseline_rates.push(ops / baseline(&bench, &fresh()).await.as_secs_f64());
+        baseline_rates.push(ops / pooled_baseline(&bench, &fresh(), false).await.as_secs_f64());
+        stamped_rates.push(ops / pooled_baseline(&bench, &fresh(), true).await.as_secs_f64());
+        let wall = baseline(&mut plain, bench.user_id, &fresh(), true).await;
+        plain_rates.push(ops / wall.as_secs_f64());
         let rows = fresh();
         existing.extend(rows.iter().flatten().map(|(id, _, _)| *id));
         api_rates.push(ops / through_api(&bench, &rows).await.as_secs_f64());
     }
+    drop(plain);
     let (baseline, puts) = (median(baseline_rates.clone()), median(api_rates.clone()));
+    let (stamped, unpooled) = (median(stamped_rates.clone()), median(plain_rates.clone()));
     println!(
         "{:<52} {baseline:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {baseline_rates:.0?})",
         "(d) bare multi-row INSERT … ON CONFLICT (baseline)"
+    );
+    println!(
+        "{:<52} {stamped:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {stamped_rates:.0?})",
+        "(d2) (d) also setting updated_by, as uploads do"
+    );
+    println!(
+        "{:<52} {unpooled:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {plain_rates:.0?})",
+        "(d3) (d2) on a plain connection (no pool settings)"
     );
     println!(
         "{:<52} {puts:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {api_rates:.0?})",
@@ -327,6 +366,11 @@ async fn main() {
         shared_puts / baseline * 100.0
     );
     println!("(a)/(d) = {:.0} % (target ≥ 50 %)", puts / baseline * 100.0);
+    println!(
+        "(a)/(d2) = {:.0} %, (a)/(d3) = {:.0} %",
+        puts / stamped * 100.0,
+        puts / unpooled * 100.0
+    );
     if let Ok(bench) = std::sync::Arc::try_unwrap(shared) {
         bench.finish().await;
     }

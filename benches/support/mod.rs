@@ -82,6 +82,13 @@ pub async fn start(max_connections: u32) -> Bench {
 }
 
 impl Bench {
+    /// The bench database's superuser URL.
+    pub fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.admin_url).unwrap();
+        url.set_path(&self.database);
+        url.into()
+    }
+
     pub async fn finish(self) {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();

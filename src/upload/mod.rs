@@ -35,6 +35,7 @@ pub use apply::{Limits, Outcome, Rejection, Retryable, apply, server_fault};
 pub use rejections::{KEPT_PER_USER, MAX_DATA, MAX_TEXT};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use schema::{Table, UploadSchema};
+pub use statements::Form;
 
 use crate::app::AppState;
 use crate::auth::{Credential, session_from, tokens};

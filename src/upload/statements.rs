@@ -132,11 +132,18 @@ fn denied_moves(table: &Table, moves: &str) -> String {
 /// owner, which only that owner may make personal.
 fn made_personal_by_another(table: &Table) -> String {
     format!(
-        "exists (select 1 from {t} x where x.{id} = n.id::{ty} \
-         and x.{nb} is not null and x.{owner} is distinct from {me})",
+        "exists (select 1 from {t} x where x.{id} = n.id::{ty} and {taken})",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
+        taken = personal_of_another(table, "x"),
+    )
+}
+
+/// The existing row `x` is a notebook's note of another owner.
+fn personal_of_another(table: &Table, x: &str) -> String {
+    format!(
+        "{x}.{nb} is not null and {x}.{owner} is distinct from {me}",
         nb = quote(notebook_column(table).unwrap_or("notebook_id")),
         owner = quote(&table.owner.name),
         me = me(table),
@@ -167,19 +174,25 @@ pub fn notebook_column(table: &Table) -> Option<&'static str> {
 }
 
 /// The statement's guard: none of its rows (nor where it moves them) is off limits.
-/// Each target notebook is probed once, however many rows go into it.
+/// With moves, one probe per row covers both the row and its move out of a notebook
+/// (`moves` holds every row of the statement), and each target notebook is probed once,
+/// however many rows go into it.
 fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
-    let mut guard = format!("not exists ({})", denied_rows(table, ids, op));
-    if let Some(moves) = moves {
-        guard.push_str(&format!(
-            " and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
-             where not {writer}) \
-             and not exists (select 1 from {moves} where n.nb is null and {taken})",
-            writer = member("t.nb::uuid", WRITERS),
-            taken = made_personal_by_another(table),
-        ));
-    }
-    guard
+    let Some(moves) = moves else {
+        return format!("not exists ({})", denied_rows(table, ids, op));
+    };
+    format!(
+        "not exists (select 1 from {moves} join {t} x on x.{id} = n.id::{ty} \
+         where not coalesce({may}, false) or (n.nb is null and {taken})) \
+         and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
+         where not {writer})",
+        t = table.quoted,
+        id = quote(&table.id.name),
+        ty = table.id.sql_type,
+        may = may_write(table, "x", op),
+        taken = personal_of_another(table, "x"),
+        writer = member("t.nb::uuid", WRITERS),
+    )
 }
 
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
@@ -278,46 +291,89 @@ fn delete_sql(table: &Table, extra: &str) -> String {
 /// key was claimed before.
 const CLAIMED: &str = " and exists (select 1 from claim)";
 
+/// Appended to a statement that runs alone in its own implicit transaction. The pool
+/// plans every statement for its parameters (`plan_cache_mode = force_custom_plan`, see
+/// `db::connect`), and so also every query Postgres runs on a statement's behalf, once
+/// per row: the foreign key checks (two of `users` per note), the history and trash
+/// triggers. Planning those cost more than the whole statement; from here on they reuse
+/// their cached plans. The statement itself was planned before it ran, and the setting
+/// ends with its transaction. Never inside BEGIN … COMMIT: the statements after it would
+/// be planned in that mode too.
+const CACHED_PLANS_FROM_HERE: &str =
+    " and (select set_config('plan_cache_mode', 'auto', true)) is not null";
+
+/// Which form of a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Form {
+    /// One of the statements of a BEGIN … COMMIT.
+    InTransaction,
+    /// Alone in its own implicit transaction (see `CACHED_PLANS_FROM_HERE`).
+    Alone,
+    /// Alone, and claiming the ledger key in the same statement.
+    Claiming,
+}
+
+impl Form {
+    /// What the statement's condition ends with.
+    fn extra(self) -> String {
+        match self {
+            Form::InTransaction => String::new(),
+            Form::Alone => CACHED_PLANS_FROM_HERE.into(),
+            Form::Claiming => format!("{CLAIMED}{CACHED_PLANS_FROM_HERE}"),
+        }
+    }
+
+    /// The statement with that ending; `first_param` is where the ledger key's
+    /// parameters start when it claims.
+    fn build(self, statement: impl Fn(&str) -> String, first_param: usize) -> String {
+        let sql = statement(&self.extra());
+        match self {
+            Form::Claiming => claimed(sql, first_param),
+            Form::InTransaction | Form::Alone => sql,
+        }
+    }
+}
+
+const FORMS: [Form; 3] = [Form::InTransaction, Form::Alone, Form::Claiming];
+
 /// PATCH column sets kept per table; clients can only name writable columns, so this is
 /// a bound that real schemas never reach.
 const MAX_PATCH_SHAPES: usize = 256;
 
 /// A table's upload statements, built once when the schema is read (PUT, DELETE and the
 /// refusal queries), or on first use per column set (PATCH), instead of per request.
-/// Index 0: plain; 1: also claiming the ledger key.
+/// PUT and DELETE in each `Form`, in the order of `FORMS`.
 #[derive(Debug, Default)]
 pub struct Statements {
-    put: [Arc<str>; 2],
-    delete: [Arc<str>; 2],
+    put: [Arc<str>; 3],
+    delete: [Arc<str>; 3],
     /// `denied_rows` for PUT, PATCH and DELETE.
     denied: [Arc<str>; 3],
     denied_moves: Arc<str>,
-    patch: Mutex<HashMap<(String, bool), Arc<str>>>,
+    patch: Mutex<HashMap<(String, Form), Arc<str>>>,
 }
 
 impl Statements {
     pub fn new(table: &Table) -> Self {
-        let both = |build: &dyn Fn(&str) -> String, first_param: usize| {
-            [
-                build("").into(),
-                claimed(build(CLAIMED), first_param).into(),
-            ]
-        };
         Self {
-            put: both(&|extra| put_sql(table, extra), table.writable.len() + 3),
-            delete: both(&|extra| delete_sql(table, extra), 3),
+            put: FORMS.map(|form| {
+                form.build(|extra| put_sql(table, extra), table.writable.len() + 3)
+                    .into()
+            }),
+            delete: FORMS.map(|form| form.build(|extra| delete_sql(table, extra), 3).into()),
             denied: [Op::Put, Op::Patch, Op::Delete].map(|op| denied_rows(table, "$1", op).into()),
             denied_moves: denied_moves(table, &put_moves("$3::text[]")).into(),
             patch: Mutex::default(),
         }
     }
 
-    pub fn put(&self, claim: bool) -> Arc<str> {
-        self.put[usize::from(claim)].clone()
+    /// Statements are `Arc<str>`: handing one to sqlx is a refcount, not a copy.
+    pub fn put(&self, form: Form) -> Arc<str> {
+        self.put[form as usize].clone()
     }
 
-    pub fn delete(&self, claim: bool) -> Arc<str> {
-        self.delete[usize::from(claim)].clone()
+    pub fn delete(&self, form: Form) -> Arc<str> {
+        self.delete[form as usize].clone()
     }
 
     /// `(id, code)` of the rows among `$1` the uploader (`$2`) may not apply `op` to.
@@ -336,18 +392,15 @@ impl Statements {
     }
 
     /// The PATCH of exactly `columns` (writable columns of `table`, in order).
-    pub fn patch(&self, table: &Table, columns: &[&str], claim: bool) -> Arc<str> {
-        let key = (columns.join(","), claim);
+    pub fn patch(&self, table: &Table, columns: &[&str], form: Form) -> Arc<str> {
+        let key = (columns.join(","), form);
         let mut cache = self.patch.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sql) = cache.get(&key) {
             return sql.clone();
         }
-        let sql: Arc<str> = if claim {
-            claimed(patch_sql(table, columns, CLAIMED), 4)
-        } else {
-            patch_sql(table, columns, "")
-        }
-        .into();
+        let sql: Arc<str> = form
+            .build(|extra| patch_sql(table, columns, extra), 4)
+            .into();
         if cache.len() < MAX_PATCH_SHAPES {
             cache.insert(key, sql.clone());
         }

@@ -4,7 +4,7 @@
 //! second with Postgres saturated. The pool plans every execution for its parameters.
 
 use notebox::schema::SyncSchema;
-use notebox::upload::{Table, UploadSchema};
+use notebox::upload::{Form, Table, UploadSchema};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::helpers::config_for;
@@ -89,7 +89,7 @@ async fn put_plan_probes_the_index_after_an_empty_start(pool: PgPool) {
 async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, owner: &str) {
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "prepare put_notes as {}",
-        notes.statements.put(false)
+        notes.statements.put(Form::Alone)
     )))
     .execute(&mut *conn)
     .await
@@ -108,4 +108,78 @@ async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, owner: &
         .execute(&mut *conn)
         .await
         .unwrap();
+}
+
+/// A statement that runs alone lets the queries Postgres runs per row on its behalf
+/// (foreign key checks, triggers) reuse their cached plans; a statement among others in
+/// BEGIN … COMMIT does not (the statements after it would be planned that way too); and
+/// neither leaves the pooled connection out of its plan cache mode.
+#[sqlx::test]
+async fn only_a_lone_statement_relaxes_plans_and_only_for_itself(pool: PgPool) {
+    let config = config_for(&pool);
+    let app_pool = notebox::db::connect(&config.database).await.unwrap();
+    let schema = UploadSchema::load(&app_pool, &SyncSchema::new(&config).unwrap())
+        .await
+        .unwrap();
+    let owner: uuid::Uuid = sqlx::query_scalar(
+        "insert into users (email, password_hash) values ('modes@example.org', 'x') returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // What a per-row trigger sees, in the order the notes were written.
+    sqlx::raw_sql(
+        "create table seen_modes (n bigint generated always as identity, title text, mode text);
+         create function record_mode() returns trigger language plpgsql as $$
+         begin
+             insert into seen_modes (title, mode) values (new.title, current_setting('plan_cache_mode'));
+             return null;
+         end $$;
+         create trigger record_mode after insert on notes for each row execute function record_mode();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let put = |title: &str| serde_json::json!({"op": "PUT", "type": "notes", "id": uuid::Uuid::new_v4(), "tx_id": 1, "data": {"title": title}});
+    let delete = serde_json::json!({"op": "DELETE", "type": "notes", "id": uuid::Uuid::new_v4(), "tx_id": 1});
+    let bodies = [
+        serde_json::json!({"batch": [put("alone")]}),
+        serde_json::json!({"batch": [put("claiming")], "client_id": "device-1"}),
+        // Two statements (a PUT group, a DELETE group): BEGIN … COMMIT.
+        serde_json::json!({"batch": [put("in a transaction"), delete]}),
+    ];
+    let limits = notebox::upload::Limits {
+        max_value: 1024,
+        commit_by: std::time::Instant::now() + std::time::Duration::from_secs(60),
+    };
+    let mut conn = app_pool.acquire().await.unwrap();
+    for body in bodies {
+        let (_, transactions) = notebox::upload::parse(body.to_string().as_bytes()).unwrap();
+        let outcome = notebox::upload::apply(&mut conn, &schema, owner, &transactions[0], &limits)
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, notebox::upload::Outcome::Applied),
+            "{outcome:?}"
+        );
+    }
+    let seen: Vec<(String, String)> =
+        sqlx::query_as("select title, mode from seen_modes order by n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let seen: Vec<(&str, &str)> = seen.iter().map(|(t, m)| (t.as_str(), m.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("alone", "auto"),
+            ("claiming", "auto"),
+            ("in a transaction", "force_custom_plan")
+        ]
+    );
+    let mode: String = sqlx::query_scalar("show plan_cache_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "force_custom_plan");
 }

@@ -26,7 +26,7 @@ use super::ledger::{self, LedgerKey};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
-use super::statements::{notebook_column, refusal};
+use super::statements::{Form, notebook_column, refusal};
 use super::values::refuse_values;
 use transaction::{replayed, transactional};
 
@@ -139,7 +139,7 @@ async fn alone(
     ledger: Option<LedgerKey<'_>>,
     limits: &Limits,
 ) -> Result<Outcome, Retryable> {
-    match run_group(conn, owner, checked, group, ledger).await {
+    match run_group(conn, owner, checked, group, Scope::Alone(ledger)).await {
         Ok(Ran::Replay) => replayed(conn, owner, ledger).await,
         Ok(Ran::Done(None)) => Ok(Outcome::Applied),
         Ok(Ran::Done(Some(rejection))) => Ok(Outcome::Rejected(rejection)),
@@ -272,15 +272,29 @@ enum Ran {
     Replay,
 }
 
-/// Runs one group as one statement; with `claim`, the statement also claims the ledger key
-/// and changes nothing when it was claimed before.
+/// Where a statement runs.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// Inside BEGIN … COMMIT, among others.
+    Transaction,
+    /// Alone in its own implicit transaction; claiming the ledger key when there is one
+    /// (then it changes nothing when the key was claimed before).
+    Alone(Option<LedgerKey<'a>>),
+}
+
+/// Runs one group as one statement.
 async fn run_group(
     conn: &mut PgConnection,
     owner: Uuid,
     checked: &[Checked<'_>],
     group: &Group<'_>,
-    claim: Option<LedgerKey<'_>>,
+    scope: Scope<'_>,
 ) -> Result<Ran, sqlx::Error> {
+    let (form, claim) = match scope {
+        Scope::Transaction => (Form::InTransaction, None),
+        Scope::Alone(None) => (Form::Alone, None),
+        Scope::Alone(Some(key)) => (Form::Claiming, Some(key)),
+    };
     let table = group.table;
     let owner_text = owner.hyphenated().to_string();
     let ids: Vec<&str> = group.entries.iter().map(|&i| &*checked[i].id).collect();
@@ -289,7 +303,7 @@ async fn run_group(
         Op::Put => {
             // One text[] per column (not one jsonb document): Postgres still coerces each
             // value from text, without parsing and walking a JSON document first.
-            let sql = statements.put(claim.is_some());
+            let sql = statements.put(form);
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
             for column in &table.writable {
                 let values: Vec<Option<Cow<str>>> = group
@@ -316,7 +330,7 @@ async fn run_group(
                 };
                 (claimed, 0)
             } else {
-                let sql = statements.patch(table, &columns, claim.is_some());
+                let sql = statements.patch(table, &columns, form);
                 let rows = PatchRows {
                     id_column: &table.id.name,
                     checked,
@@ -330,7 +344,7 @@ async fn run_group(
             }
         }
         Op::Delete => {
-            let sql = statements.delete(claim.is_some());
+            let sql = statements.delete(form);
             let query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
             execute(conn, query, claim).await?
         }
