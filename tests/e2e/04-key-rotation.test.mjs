@@ -43,9 +43,13 @@ describe('key rotation under a live stream', { skip: SKIP }, () => {
     await sql("INSERT INTO notes (id, owner_id, title, body) VALUES ($1, $2, 'before rotation', '')", [before, kim.id]);
     await oldStream.waitFor((s) => s.row('notes', before), { message: 'the note written before the rotation' });
 
+    // The rotation also changes the algorithm (RS256 → EdDSA by default): the service must
+    // take tokens of the new key's kind while the old key's stream goes on.
+    const oldAlg = jwtParts(first.token).header.alg;
+    const newAlg = oldAlg === 'EdDSA' ? 'ES256' : 'EdDSA';
     const kidsBefore = await publishedKids();
-    const { stdout } = await notebox(['keys', 'rotate'], { NOTEBOX_AUTH__KEY_ROTATION_GRACE: '1s' });
-    t.diagnostic(`notebox keys rotate: ${stdout.trim().split('\n')[0]}`);
+    const { stdout } = await notebox(['keys', 'rotate'], { NOTEBOX_AUTH__KEY_ROTATION_GRACE: '1s', NOTEBOX_AUTH__KEY_ALGORITHM: newAlg });
+    t.diagnostic(`notebox keys rotate (${oldAlg} → ${newAlg}): ${stdout.trim().split('\n')[0]}`);
 
     // The client refetches credentials (as the SDK does before expiry or after a 401)
     // until notebox signs with the new key.
@@ -58,6 +62,7 @@ describe('key rotation under a live stream', { skip: SKIP }, () => {
       { timeout: NEW_KEY_SIGNS_WITHIN, interval: 1000, message: 'a token signed with the new key' },
     );
     const newKid = jwtParts(second.token).header.kid;
+    assert.equal(jwtParts(second.token).header.alg, newAlg, 'the new key signs with the algorithm it was made for');
     t.diagnostic(`new kid ${newKid} signs ${Date.now() - started} ms after the rotation`);
     assert.ok(!kidsBefore.includes(newKid), 'the new kid is a new key');
     const kidsNow = await publishedKids();
