@@ -58,6 +58,7 @@ const ICONS = {
   menu: 'M4 7h16M4 12h16M4 17h16',
   pencil: 'M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4',
   lock: 'M6 11h12v10H6zM8 11V8a4 4 0 0 1 8 0v3',
+  download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
 };
 
 export function icon(name, extraClass = '') {

@@ -36,7 +36,7 @@ export function createSidebar({ onSelect, onCreate, onClose, onExport }) {
     h(
       'div',
       { class: 'export-slot' },
-      h('button', { class: 'nb-item export-button', type: 'button', onclick: onExport }, icon('note', 'nb-icon'), h('span', { class: 'nb-name' }, 'Export my notes')),
+      h('button', { class: 'nb-item export-button', type: 'button', onclick: onExport }, icon('download', 'nb-icon'), h('span', { class: 'nb-name' }, 'Export my notes')),
     ),
   );
 
