@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::helpers::{config_for, drop_powersync_objects};
+use crate::helpers::{KillOnPanic, config_for, drop_powersync_objects};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_notebox");
 
@@ -82,6 +82,7 @@ async fn serve_migrates_answers_and_stops_on_sigterm(pool: PgPool) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _kill = KillOnPanic::new(&child);
     wait_for_health(port, &mut child).await;
     let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
         .await
@@ -290,6 +291,7 @@ async fn shutdown_drops_held_connections_after_the_grace(pool: PgPool) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _kill = KillOnPanic::new(&child);
     wait_for_health(port, &mut child).await;
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let banner: Vec<String> = (&mut stdout).lines().take(4).map(Result::unwrap).collect();

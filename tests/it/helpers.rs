@@ -348,3 +348,23 @@ impl<'a> Slot<'a> {
         changes
     }
 }
+
+/// Kills a spawned process if the test panics before stopping it (a failed assertion would
+/// otherwise leave a server running on the machine). A test that passes stops its own.
+pub struct KillOnPanic(u32);
+
+impl KillOnPanic {
+    pub fn new(child: &std::process::Child) -> Self {
+        Self(child.id())
+    }
+}
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}

@@ -9,7 +9,9 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::binary::{free_port, notebox};
-use crate::helpers::{SETUP_TOKEN, allow_first_signup, config_for, drop_powersync_objects, unique};
+use crate::helpers::{
+    KillOnPanic, SETUP_TOKEN, allow_first_signup, config_for, drop_powersync_objects, unique,
+};
 
 fn app_url(pool: &PgPool, role: &str, password: &str) -> String {
     let mut url = url::Url::parse(&crate::helpers::url_of(pool)).unwrap();
@@ -159,6 +161,7 @@ async fn serves_as_an_app_role_after_an_admin_migrates(pool: PgPool) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let _kill = KillOnPanic::new(&child);
     until_ready(port, &mut child).await;
     a_user_gets_through(port, &pool).await;
     stop(child);
@@ -205,6 +208,7 @@ async fn serve_with_an_admin_url_creates_the_app_role(pool: PgPool) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let _kill = KillOnPanic::new(&child);
     until_ready(port, &mut child).await;
     let serving_as: Vec<String> = sqlx::query_scalar(
         "select usename::text from pg_stat_activity where datname = current_database() and usename = $1",

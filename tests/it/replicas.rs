@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use crate::binary::{free_port, notebox};
-use crate::helpers::{config_for, drop_powersync_objects, unique};
+use crate::helpers::{KillOnPanic, config_for, drop_powersync_objects, unique};
 
 const REPLICAS: usize = 3;
 
@@ -58,6 +58,10 @@ async fn three_replicas_started_at_once_set_up_once(pool: PgPool) {
                 .unwrap();
             (port, child)
         })
+        .collect();
+    let _kill: Vec<KillOnPanic> = replicas
+        .iter()
+        .map(|(_, child)| KillOnPanic::new(child))
         .collect();
     let mut outcome = Ok(());
     for (i, (port, child)) in replicas.iter_mut().enumerate() {
