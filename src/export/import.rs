@@ -7,7 +7,7 @@
 //! cannot be read as a note is reported by name and skipped; the notes are written in one
 //! Postgres transaction, so a failure leaves nothing half-imported.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -169,9 +169,7 @@ fn parse_file(path: &Path, extension: &str, source: String) -> Result<Candidate,
         (front_matter, document.body)
     };
     let title = front_matter.title.unwrap_or(stem);
-    if title.chars().count() > MAX_TITLE {
-        return Err(format!("its title is longer than {MAX_TITLE} characters"));
-    }
+    check_title(&title)?;
     Ok(Candidate {
         source,
         id: front_matter
@@ -191,6 +189,14 @@ fn parse_file(path: &Path, extension: &str, source: String) -> Result<Candidate,
             _ => NotebookRef::Personal,
         },
     })
+}
+
+/// Refuses a title Postgres would refuse, so the file is skipped by name instead.
+fn check_title(title: &str) -> Result<(), String> {
+    if title.chars().count() > MAX_TITLE {
+        return Err(format!("its title is longer than {MAX_TITLE} characters"));
+    }
+    Ok(())
 }
 
 /// The keys notebox reads from front matter; values of other types (Obsidian's tag lists,
@@ -274,11 +280,8 @@ fn read_sqlite(path: &Path, report: &mut ImportReport) -> anyhow::Result<Vec<Can
             }
         };
         let title = title.unwrap_or_default();
-        if title.chars().count() > MAX_TITLE {
-            report.skipped.push((
-                source,
-                format!("its title is longer than {MAX_TITLE} characters"),
-            ));
+        if let Err(why) = check_title(&title) {
+            report.skipped.push((source, why));
             continue;
         }
         candidates.push(Candidate {
@@ -313,6 +316,15 @@ async fn write(
     .bind(user)
     .fetch_all(&mut *tx)
     .await?;
+    // Who owns the ids the candidates bring, read once for all of them.
+    let ids: Vec<Uuid> = candidates.iter().filter_map(|c| c.id).collect();
+    let owners: HashMap<Uuid, Uuid> =
+        sqlx::query_as("select id, owner_id from notes where id = any($1)")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
     let mut used = HashSet::new();
     let now = Utc::now();
     for candidate in candidates {
@@ -324,18 +336,9 @@ async fn write(
         if notebook.is_none() && !matches!(candidate.notebook, NotebookRef::Personal) {
             report.made_personal += 1;
         }
-        let owner: Option<Uuid> = match candidate.id {
-            Some(id) if !used.contains(&id) => {
-                sqlx::query_scalar("select owner_id from notes where id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
-            _ => None,
-        };
         let keep = candidate
             .id
-            .filter(|id| !used.contains(id) && owner.is_none_or(|owner| owner == user));
+            .filter(|id| !used.contains(id) && owners.get(id).is_none_or(|&owner| owner == user));
         let id = keep.unwrap_or_else(Uuid::new_v4);
         used.insert(id);
         let updated = candidate.updated.unwrap_or(now);

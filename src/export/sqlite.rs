@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{USER_NOTES, snapshot};
+use crate::schema::quote;
 
 /// The synced tables an export holds, and which of their rows belong to the user.
 pub const EXPORTED_TABLES: &[(&str, &str)] = &[
@@ -175,9 +176,4 @@ fn to_sqlite(value: &serde_json::Value) -> SqliteValue {
         serde_json::Value::String(s) => SqliteValue::Text(s.clone()),
         other => SqliteValue::Text(other.to_string()),
     }
-}
-
-/// An identifier from the catalog, quoted for SQLite.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
