@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use super::http::SdkHttp;
 use crate::config::Config;
 use crate::db::PUBLICATION;
-use crate::powersync::{Liveness, liveness};
+use crate::powersync::{Liveness, liveness, replication_slot};
 
 /// The sync stream never connected: a refusal's code says which part of the token setup
 /// is wrong; no answer at all means the service is not reachable.
@@ -70,18 +70,13 @@ pub async fn not_arrived(pool: &PgPool, config: &Config, http: &SdkHttp, what: &
             "{what} is in Postgres, but the {PUBLICATION} publication does not list notes, so nothing replicates: run `notebox migrate`"
         );
     }
-    let slot: Result<Option<(String, bool)>, _> = sqlx::query_as(
-        "select slot_name::text, active from pg_replication_slots where slot_name like 'powersync\\_%' order by active desc limit 1",
-    )
-    .fetch_optional(pool)
-    .await;
-    match slot {
+    match replication_slot(pool).await {
         Ok(None) => {
             return format!(
                 "{what} is in Postgres, but PowerSync has no replication slot on this database: point its replication connection at database.url (`notebox powersync-config`) and restart it"
             );
         }
-        Ok(Some((name, false))) => {
+        Ok(Some((name, false, _))) => {
             return format!(
                 "{what} is in Postgres, but nothing reads the replication slot {name}: PowerSync has stopped replicating; restart it and see its log"
             );

@@ -140,15 +140,22 @@ fn collect_errors(value: &serde_json::Value, into: &mut Vec<String>) {
     }
 }
 
-/// PowerSync's replication slot (`powersync_*`): present, active, and its lag.
-async fn slot(pool: &PgPool) -> Check {
-    let row: Result<Option<(String, bool, Option<i64>)>, _> = sqlx::query_as(
+/// PowerSync's replication slot (`powersync_*`, an active one first): its name, whether
+/// something reads it, and how many bytes of WAL it is behind.
+pub async fn replication_slot(
+    pool: &PgPool,
+) -> Result<Option<(String, bool, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
         "select slot_name::text, active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint
          from pg_replication_slots where slot_name like 'powersync\\_%' order by active desc limit 1",
     )
     .fetch_optional(pool)
-    .await;
-    match row {
+    .await
+}
+
+/// PowerSync's replication slot: present, active, and its lag.
+async fn slot(pool: &PgPool) -> Check {
+    match replication_slot(pool).await {
         Ok(Some((name, true, lag))) => Check::new(
             "replication slot",
             Severity::Ok,

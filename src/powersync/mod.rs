@@ -16,7 +16,7 @@ use url::Url;
 use crate::config::Config;
 use crate::schema::SyncSchema;
 
-pub use checks::checks;
+pub use checks::{checks, replication_slot};
 pub use probe::{Liveness, liveness};
 
 /// Environment variables the rendered config expects in PowerSync's environment.
