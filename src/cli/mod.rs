@@ -420,8 +420,7 @@ fn render_powersync_config(
     config: &Config,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    crate::db::tls::for_powersync(config.database.url.expose()).map_err(anyhow::Error::msg)?;
-    let service = crate::powersync::service_config(config);
+    let service = crate::powersync::service_config(config).map_err(anyhow::Error::msg)?;
     let Some(dir) = out else {
         print!("{service}");
         return Ok(ExitCode::SUCCESS);

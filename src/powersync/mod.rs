@@ -177,8 +177,9 @@ struct Telemetry {
     disable_telemetry_sharing: bool,
 }
 
-/// The PowerSync service config (`powersync.yaml`), sync config inline.
-pub fn service_config(config: &Config) -> String {
+/// The PowerSync service config (`powersync.yaml`), sync config inline; refused when
+/// database.url asks for TLS PowerSync cannot be told about (e.g. an unreadable CA).
+pub fn service_config(config: &Config) -> Result<String, String> {
     let ps = &config.powersync;
     let db = Url::parse(config.database.url.expose()).ok();
     let hostname = db
@@ -190,13 +191,7 @@ pub fn service_config(config: &Config) -> String {
         .as_ref()
         .map(|u| u.path().trim_start_matches('/').to_owned())
         .unwrap_or_default();
-    // `notebox powersync-config` refuses a URL this cannot render (an unreadable CA).
-    let tls = crate::db::tls::for_powersync(config.database.url.expose()).unwrap_or(
-        crate::db::tls::PowerSyncTls {
-            sslmode: "disable",
-            cacert: None,
-        },
-    );
+    let tls = crate::db::tls::for_powersync(config.database.url.expose())?;
     let storage = if ps.storage_database.is_empty() {
         Storage::Uri {
             kind: "postgresql",
@@ -249,11 +244,11 @@ pub fn service_config(config: &Config) -> String {
             disable_telemetry_sharing: !ps.share_telemetry,
         },
     };
-    format!(
+    Ok(format!(
         "# PowerSync service configuration, rendered by `notebox powersync-config` from notebox's\n\
          # configuration: edit that and render again, never this file. Secrets come from the\n\
          # environment: {}.\n{}",
         required_env(config).join(", "),
         to_yaml(&rendered)
-    )
+    ))
 }

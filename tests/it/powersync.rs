@@ -17,7 +17,7 @@ async fn check(config: &Config, sync_override: Option<&str>, rows: Value, users:
     std::fs::create_dir_all(&dir).unwrap();
     let service = dir.join("powersync.yaml");
     let sync = dir.join("sync-config.yaml");
-    std::fs::write(&service, powersync::service_config(config)).unwrap();
+    std::fs::write(&service, powersync::service_config(config).unwrap()).unwrap();
     std::fs::write(
         &sync,
         sync_override.map_or_else(|| powersync::sync_config(config), str::to_owned),
@@ -115,7 +115,7 @@ async fn service_config_carries_every_required_field_and_no_secret() {
     config.powersync.audience = "notes-audience".into();
     config.powersync.internal_url = "http://powersync:8080".parse().unwrap();
     config.powersync.jwks_url = "http://notebox:8080/.well-known/jwks.json".parse().unwrap();
-    let text = powersync::service_config(&config);
+    let text = powersync::service_config(&config).unwrap();
     for secret in ["db-secret", "repl-secret", "storage-secret", "api-secret"] {
         assert!(!text.contains(secret), "{secret} written into the file");
     }
@@ -158,7 +158,11 @@ async fn service_config_carries_every_required_field_and_no_secret() {
     );
     // Without an API token there is no `!env PS_API_TOKEN` (an unset variable stops PowerSync).
     config.powersync.api_token = None;
-    assert!(!powersync::service_config(&config).contains("!env PS_API_TOKEN"));
+    assert!(
+        !powersync::service_config(&config)
+            .unwrap()
+            .contains("!env PS_API_TOKEN")
+    );
 }
 
 /// The rendered jwks_uri, fetched from the notebox side, publishes kid-bearing RS256 keys.

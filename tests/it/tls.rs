@@ -242,7 +242,7 @@ fn the_powersync_config_takes_sslmode_and_the_ca_from_database_url() {
         config.database.url = Secret::new(format!(
             "postgres://notebox:pw@db.example:5432/notebox?{query}"
         ));
-        notebox::powersync::service_config(&config)
+        notebox::powersync::service_config(&config).unwrap()
     };
     let rendered: serde_yaml_ng::Value = serde_yaml_ng::from_str(&render(&format!(
         "sslmode=verify-full&sslrootcert={}",
