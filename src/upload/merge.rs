@@ -117,7 +117,7 @@ async fn edits_of_deleted_notes(
     edits: &[Edit<'_>],
 ) -> Result<(), sqlx::Error> {
     let trashed: Vec<(String, String, String)> = sqlx::query_as(
-        "select t.id::text, t.title, t.body from note_trash t where t.id::text = any($1) \
+        "select t.id::text, t.title, t.body from note_trash t where t.id = any($1::text[]::uuid[]) \
          and ((t.notebook_id is null and t.owner_id = $2::uuid) or exists (select 1 from notebook_members m \
               where m.notebook_id = t.notebook_id and m.user_id = $2::uuid and m.role in ('owner', 'editor'))) \
          for update",
