@@ -61,10 +61,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(members::list, members::add))
         .routes(routes!(members::change_role, members::remove))
-        .routes(routes!(invitations::list, invitations::create))
-        .routes(routes!(invitations::accept))
+        .routes(routes!(invitations::http::list, invitations::http::create))
+        .routes(routes!(invitations::http::accept))
         // One parameter name for both: the token (GET, public) or the id (DELETE).
-        .routes(routes!(invitations::show, invitations::revoke))
+        .routes(routes!(invitations::http::show, invitations::http::revoke))
 }
 
 /// The caller's role in a notebook; 404 when the notebook does not exist or the caller is
