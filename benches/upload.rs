@@ -319,6 +319,8 @@ async fn main() {
     let requests = 3000;
     let shared = std::sync::Arc::new(bench);
     let (mut plain, mut ledgered) = (Vec::new(), Vec::new());
+    // Where the CPU goes during (c) and (f): Postgres, or notebox (with the bench's clients).
+    let (notebox_before, postgres_before) = support::cpu_seconds();
     for round in 0..3 {
         for with_client in [false, true] {
             let b = shared.clone();
@@ -344,6 +346,8 @@ async fn main() {
             .push((rate, p99));
         }
     }
+    let (notebox_after, postgres_after) = support::cpu_seconds();
+    let one_op_requests = (6 * requests) as f64;
     for (name, runs) in [
         ("(c) POST /api/data, 1-op transactions, 32 clients", &plain),
         (
@@ -361,6 +365,15 @@ async fn main() {
         median(ledgered.iter().map(|r| r.0).collect()),
     );
     println!("(f)/(c) = {:.0} % (target ≥ 85 %)", f / c * 100.0);
+    let (postgres, notebox) = (
+        postgres_after - postgres_before,
+        notebox_after - notebox_before,
+    );
+    println!(
+        "    CPU during (c) and (f): Postgres {postgres:.1} s ({:.3} ms per request), notebox + bench clients {notebox:.1} s ({:.3} ms per request)",
+        postgres * 1e3 / one_op_requests,
+        notebox * 1e3 / one_op_requests
+    );
     println!(
         "(e)/(d) = {:.0} % (target ≥ 50 %)",
         shared_puts / baseline * 100.0

@@ -140,3 +140,33 @@ where
     }
     (started.elapsed(), all)
 }
+
+/// CPU seconds used so far by this process (every thread: the server and the bench's
+/// clients) and by every `postgres` process on this machine, from /proc's schedstat.
+pub fn cpu_seconds() -> (f64, f64) {
+    let on_cpu = |path: std::path::PathBuf| -> f64 {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |ns| ns / 1e9)
+    };
+    let threads = std::fs::read_dir("/proc/self/task")
+        .map(|dir| {
+            dir.flatten()
+                .map(|task| on_cpu(task.path().join("schedstat")))
+                .sum()
+        })
+        .unwrap_or(0.0);
+    let postgres = std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter(|p| {
+                    std::fs::read_to_string(p.path().join("comm"))
+                        .is_ok_and(|comm| comm.trim() == "postgres")
+                })
+                .map(|p| on_cpu(p.path().join("schedstat")))
+                .sum()
+        })
+        .unwrap_or(0.0);
+    (threads, postgres)
+}
