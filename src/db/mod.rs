@@ -28,50 +28,31 @@ pub struct DbError(pub String);
 /// Opens the pool and proves it works with one connection, so a wrong URL fails now
 /// with a clear sentence instead of on the first request.
 pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
-    let options = connect_options(config.url.expose())?.options(KEY_LOOKUP_PLANS);
-    connect_as(config, options, config.url.expose(), config.max_connections).await
+    connect_as(config, config.url.expose(), config.max_connections).await
 }
-
-/// How the serving pool plans. Everything notebox runs while serving finds rows by key
-/// (ids, owners, tokens), so with sequential scans, hash and merge joins ruled out where
-/// an index can do the work, every plan probes the index once per key: the same plan
-/// whether it was made while `notes` was empty (a fresh install) or full. Such a plan can
-/// be made once and kept, so each statement, and each foreign key check and trigger query
-/// it runs per row, is planned once per connection instead of on every execution.
-/// (Planned from the table's statistics instead, a generic plan made on the empty table
-/// kept scanning it whole long after it filled: 1-op uploads fell to a few hundred per
-/// second.) A table without a usable index is still scanned: these settings only rule a
-/// plan out where another exists, by pricing it out (Postgres adds 10^10 to its cost) —
-/// which would push the cost of such a scan past `jit_above_cost`, so JIT is off: compiling
-/// a trigger's one-row query took 60–110 ms, on every row.
-const KEY_LOOKUP_PLANS: [(&str, &str); 5] = [
-    ("enable_seqscan", "off"),
-    ("enable_hashjoin", "off"),
-    ("enable_mergejoin", "off"),
-    ("plan_cache_mode", "force_generic_plan"),
-    ("jit", "off"),
-];
 
 /// The pool for `migrate` and the setup step: `database.admin_url` when set, else `url`.
 /// Small: the setup runs one step at a time.
 pub async fn connect_admin(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     let url = config.admin_url.as_ref().unwrap_or(&config.url);
-    // Planned as Postgres plans by default: a migration may rewrite a whole table.
-    connect_as(config, connect_options(url.expose())?, url.expose(), 2).await
+    connect_as(config, url.expose(), 2).await
 }
 
 async fn connect_as(
     config: &DatabaseConfig,
-    options: PgConnectOptions,
     url: &str,
     max_connections: u32,
 ) -> Result<PgPool, DbError> {
-    let options = options.options([
+    let options = connect_options(url)?.options([
         ("statement_timeout", millis(config.statement_timeout)),
         (
             "idle_in_transaction_session_timeout",
             millis(config.idle_in_transaction_timeout),
         ),
+        // Every execution of a prepared statement is planned for its own parameters and the
+        // table as it is now: a generic plan made once while `notes` was empty (a fresh
+        // install) would keep scanning the whole table long after it has filled up.
+        ("plan_cache_mode", "force_custom_plan".into()),
     ]);
     // One direct connection first: the pool would retry a refused connection until its
     // timeout and then only say "timed out", hiding the real cause.

@@ -6,8 +6,6 @@
 //! that makes the statement touch nothing when any of its rows, or any notebook it moves a
 //! note into, is not the uploader's to write. So each statement is all-or-nothing by
 //! itself, evaluated set-based in Postgres (one index probe per id, no per-row round trip).
-//! Every read of the table names the statement's ids (`= any(ids)`), also where it joins
-//! them: whatever plan Postgres keeps for a statement, it cannot scan the table whole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -134,7 +132,7 @@ fn denied_moves(table: &Table, moves: &str) -> String {
 /// owner, which only that owner may make personal.
 fn made_personal_by_another(table: &Table) -> String {
     format!(
-        "exists (select 1 from {t} x where x.{id} = n.id::{ty} and x.{id} = any($1::text[]::{ty}[]) and {taken})",
+        "exists (select 1 from {t} x where x.{id} = n.id::{ty} and {taken})",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
@@ -185,7 +183,7 @@ fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
     };
     format!(
         "not exists (select 1 from {moves} join {t} x on x.{id} = n.id::{ty} \
-         where x.{id} = any({ids}::text[]::{ty}[]) and (not coalesce({may}, false) or (n.nb is null and {taken}))) \
+         where not coalesce({may}, false) or (n.nb is null and {taken})) \
          and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
          where not {writer})",
         t = table.quoted,
@@ -267,9 +265,8 @@ fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
         .map(|notebook| patch_moves(table, notebook));
     format!(
         "update {t} set {sets} from jsonb_populate_recordset(null::{t}, $1) as r \
-         where {t}.{id} = r.{id} and {t}.{id} = any($3::text[]::{ty}[]) and {may} and {guard}{extra}",
+         where {t}.{id} = r.{id} and {may} and {guard}{extra}",
         t = table.quoted,
-        ty = table.id.sql_type,
         sets = sets.join(", "),
         may = may_write(table, &table.quoted, Op::Patch),
         guard = guard(table, "$3", Op::Patch, moves.as_deref()),
@@ -294,36 +291,50 @@ fn delete_sql(table: &Table, extra: &str) -> String {
 /// key was claimed before.
 const CLAIMED: &str = " and exists (select 1 from claim)";
 
+/// Appended to a statement that runs alone in its own implicit transaction. The pool
+/// plans every statement for its parameters (`plan_cache_mode = force_custom_plan`, see
+/// `db::connect`), and so also every query Postgres runs on a statement's behalf, once
+/// per row: the foreign key checks (two of `users` per note), the history and trash
+/// triggers. Planning those cost more than the whole statement; from here on they reuse
+/// their cached plans. The statement itself was planned before it ran, and the setting
+/// ends with its transaction. Never inside BEGIN … COMMIT: the statements after it would
+/// be planned in that mode too.
+const CACHED_PLANS_FROM_HERE: &str =
+    " and (select set_config('plan_cache_mode', 'auto', true)) is not null";
+
 /// Which form of a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
-    /// The statement itself: one of a BEGIN … COMMIT, or alone in its own transaction.
-    Plain,
+    /// One of the statements of a BEGIN … COMMIT.
+    InTransaction,
+    /// Alone in its own implicit transaction (see `CACHED_PLANS_FROM_HERE`).
+    Alone,
     /// Alone, and claiming the ledger key in the same statement.
     Claiming,
 }
 
 impl Form {
     /// What the statement's condition ends with.
-    fn extra(self) -> &'static str {
+    fn extra(self) -> String {
         match self {
-            Form::Plain => "",
-            Form::Claiming => CLAIMED,
+            Form::InTransaction => String::new(),
+            Form::Alone => CACHED_PLANS_FROM_HERE.into(),
+            Form::Claiming => format!("{CLAIMED}{CACHED_PLANS_FROM_HERE}"),
         }
     }
 
     /// The statement with that ending; `first_param` is where the ledger key's
     /// parameters start when it claims.
     fn build(self, statement: impl Fn(&str) -> String, first_param: usize) -> String {
-        let sql = statement(self.extra());
+        let sql = statement(&self.extra());
         match self {
             Form::Claiming => claimed(sql, first_param),
-            Form::Plain => sql,
+            Form::InTransaction | Form::Alone => sql,
         }
     }
 }
 
-const FORMS: [Form; 2] = [Form::Plain, Form::Claiming];
+const FORMS: [Form; 3] = [Form::InTransaction, Form::Alone, Form::Claiming];
 
 /// PATCH column sets kept per table; clients can only name writable columns, so this is
 /// a bound that real schemas never reach.
@@ -334,8 +345,8 @@ const MAX_PATCH_SHAPES: usize = 256;
 /// PUT and DELETE in each `Form`, in the order of `FORMS`.
 #[derive(Debug, Default)]
 pub struct Statements {
-    put: [Arc<str>; 2],
-    delete: [Arc<str>; 2],
+    put: [Arc<str>; 3],
+    delete: [Arc<str>; 3],
     /// `denied_rows` for PUT, PATCH and DELETE.
     denied: [Arc<str>; 3],
     denied_moves: Arc<str>,

@@ -139,7 +139,7 @@ async fn alone(
     ledger: Option<LedgerKey<'_>>,
     limits: &Limits,
 ) -> Result<Outcome, Retryable> {
-    match run_group(conn, owner, checked, group, ledger).await {
+    match run_group(conn, owner, checked, group, Scope::Alone(ledger)).await {
         Ok(Ran::Replay) => replayed(conn, owner, ledger).await,
         Ok(Ran::Done(None)) => Ok(Outcome::Applied),
         Ok(Ran::Done(Some(rejection))) => Ok(Outcome::Rejected(rejection)),
@@ -272,20 +272,28 @@ enum Ran {
     Replay,
 }
 
-/// Runs one group as one statement; with `claim` (a statement alone in its own implicit
-/// transaction), also claiming the ledger key, so it changes nothing when the key was
-/// claimed before.
+/// Where a statement runs.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// Inside BEGIN … COMMIT, among others.
+    Transaction,
+    /// Alone in its own implicit transaction; claiming the ledger key when there is one
+    /// (then it changes nothing when the key was claimed before).
+    Alone(Option<LedgerKey<'a>>),
+}
+
+/// Runs one group as one statement.
 async fn run_group(
     conn: &mut PgConnection,
     owner: Uuid,
     checked: &[Checked<'_>],
     group: &Group<'_>,
-    claim: Option<LedgerKey<'_>>,
+    scope: Scope<'_>,
 ) -> Result<Ran, sqlx::Error> {
-    let form = if claim.is_some() {
-        Form::Claiming
-    } else {
-        Form::Plain
+    let (form, claim) = match scope {
+        Scope::Transaction => (Form::InTransaction, None),
+        Scope::Alone(None) => (Form::Alone, None),
+        Scope::Alone(Some(key)) => (Form::Claiming, Some(key)),
     };
     let table = group.table;
     let owner_text = owner.hyphenated().to_string();

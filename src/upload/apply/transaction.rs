@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Checked, Group, LedgerKey, Limits, Outcome, Ran, Rejection, Retryable, group, ledger,
+    Checked, Group, LedgerKey, Limits, Outcome, Ran, Rejection, Retryable, Scope, group, ledger,
     permanent, run_group,
 };
 use crate::upload::merge::{Edit, edited_since, merge_edits};
@@ -61,7 +61,7 @@ pub(super) async fn transactional(
         group(&work)
     };
     for group in &groups {
-        match run_group(&mut tx, owner, &work, group, None).await {
+        match run_group(&mut tx, owner, &work, group, Scope::Transaction).await {
             Ok(Ran::Done(None) | Ran::Replay) => {}
             Ok(Ran::Done(Some(rejection))) => return Ok(Outcome::Rejected(rejection)),
             Err(error) => {
