@@ -2,7 +2,7 @@
 // notes, and notes written on this device put in their place at once, before the database
 // has them.
 
-import { readListIds } from './list-queries.js';
+import { createListReader } from './list-queries.js';
 
 /**
  * @param {{ready: Promise, onRead: () => void, onError: (error: Error) => void, onDiscarded: () => void}} hooks
@@ -10,6 +10,8 @@ import { readListIds } from './list-queries.js';
  *   onRead: the ids changed after a read; onDiscarded: a read came back for a view no longer shown.
  */
 export function createListOrder(db, signal, { ready, onRead, onError, onDiscarded }) {
+  const reader = createListReader(db);
+  ready.then(() => !signal.aborted && reader.warm()).catch(() => {});
   let view = null; // {scope, sort, query}: nothing is read before the list says what it shows
   let ids = [];
   let pinnedCount = 0; // how many notes lead the list pinned (0 in a search)
@@ -47,7 +49,7 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
     try {
       if (wanted.query) await ready;
       if (wanted !== view || signal.aborted) return;
-      const found = await readListIds(db, wanted);
+      const found = await reader.read(wanted);
       if (wanted !== view || number < shown || signal.aborted) return onDiscarded?.();
       shown = number;
       ids = found.ids;
@@ -61,7 +63,12 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
       onError(error);
     }
   }
-  db.onChange({ onChange: () => refresh() }, { tables: ['notes'], signal, throttleMs: 30 });
+  db.onChange({
+    onChange: () => {
+      reader.changed();
+      refresh();
+    },
+  }, { tables: ['notes'], signal, throttleMs: 30 });
 
   /**
    * Moves a note written here to where the database will put it, or out. Newest first: a
