@@ -4,6 +4,7 @@ import { showAdmin } from './admin.js';
 import { api, ApiError, NetworkError } from './api.js';
 import { renderAuth } from './auth-view.js';
 import { openDatabase } from './db.js';
+import { forgetFirstScreen } from './first-screen.js';
 import { h, replace } from './dom.js';
 import { acceptInvitation, invitationAuth, invitationToken, takeJoined } from './invitation.js';
 import { startNotes } from './notes-view.js';
@@ -15,6 +16,9 @@ const USER_KEY = 'notebox.user';
 let session = null;
 
 function remember(user) {
+  // Another person on this browser: the previous one's saved first screen goes.
+  const previous = remembered();
+  if (previous?.id && previous.id !== user.id) forgetFirstScreen(previous.id);
   localStorage.setItem(USER_KEY, JSON.stringify(user));
 }
 
@@ -63,6 +67,7 @@ function showAdminPage(user) {
       await db.init();
       await db.disconnectAndClear();
       await db.close().catch(() => {});
+      forgetFirstScreen(user.id);
       localStorage.removeItem(USER_KEY);
       history.replaceState({}, '', '/');
       await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
@@ -113,6 +118,7 @@ async function showNotes(user, joined = {}, db = undefined) {
       await api.logout();
       await session.clear();
       session = null;
+      forgetFirstScreen(user.id);
       localStorage.removeItem(USER_KEY);
       await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
     },
@@ -122,6 +128,7 @@ async function showNotes(user, joined = {}, db = undefined) {
       const ending = session;
       if (!ending) return;
       session = null;
+      forgetFirstScreen(user.id); // someone else may log in next
       await ending.stop();
       await showAuth({
         notice: 'Your session has ended. Log in again to keep syncing.',

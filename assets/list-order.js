@@ -2,14 +2,16 @@
 // notes, and notes written on this device put in their place at once, before the database
 // has them.
 
-import { readListIds } from './list-queries.js';
+import { createListReader } from './list-queries.js';
 
 /**
- * @param {{ready: Promise, onRead: () => void, onError: (error: Error) => void}} hooks
+ * @param {{ready: Promise, onRead: () => void, onError: (error: Error) => void, onDiscarded: () => void}} hooks
  *   ready: resolves when the search index exists (searches wait for it, the list does not);
- *   onRead: the ids changed after a read.
+ *   onRead: the ids changed after a read; onDiscarded: a read came back for a view no longer shown.
  */
-export function createListOrder(db, signal, { ready, onRead, onError }) {
+export function createListOrder(db, signal, { ready, onRead, onError, onDiscarded }) {
+  const reader = createListReader(db);
+  ready.then(() => !signal.aborted && reader.warm()).catch(() => {});
   let view = null; // {scope, sort, query}: nothing is read before the list says what it shows
   let ids = [];
   let pinnedCount = 0; // how many notes lead the list pinned (0 in a search)
@@ -47,8 +49,8 @@ export function createListOrder(db, signal, { ready, onRead, onError }) {
     try {
       if (wanted.query) await ready;
       if (wanted !== view || signal.aborted) return;
-      const found = await readListIds(db, wanted);
-      if (wanted !== view || number < shown || signal.aborted) return;
+      const found = await reader.read(wanted);
+      if (wanted !== view || number < shown || signal.aborted) return onDiscarded?.();
       shown = number;
       ids = found.ids;
       pinnedCount = found.pinned;
@@ -61,7 +63,12 @@ export function createListOrder(db, signal, { ready, onRead, onError }) {
       onError(error);
     }
   }
-  db.onChange({ onChange: () => refresh() }, { tables: ['notes'], signal, throttleMs: 30 });
+  db.onChange({
+    onChange: () => {
+      reader.changed();
+      refresh();
+    },
+  }, { tables: ['notes'], signal, throttleMs: 30 });
 
   /**
    * Moves a note written here to where the database will put it, or out. Newest first: a
@@ -102,6 +109,11 @@ export function createListOrder(db, signal, { ready, onRead, onError }) {
         pinnedCount = 0;
       }
       refresh({ now: true });
+    },
+    /** The ids of the first screen saved on this device, until the first read replaces them. */
+    seed(first, pinned) {
+      ids = first;
+      pinnedCount = pinned;
     },
     /** A note written here (row: as written; null: deleted), in place at once; `write` is the write. */
     written(id, row, write) {

@@ -10,56 +10,87 @@ export const SORTS = {
   title: { label: 'Title' },
 };
 
-// Ranking costs about 25 µs a match in the browser's SQLite: a word in most notes ("the")
-// would take a quarter of a second a keystroke, and ranks by noise anyway. Past this many
-// matches a search lists them in the list's own order instead.
-const RANKED_MATCHES = 2000;
+// Ranking costs about 40 µs a match in the browser's SQLite: a prefix in many notes ("pas",
+// "the") would take a tenth of a second or more a keystroke, and ranks by noise anyway. Past
+// this many matches a search lists them in the list's own order instead.
+const RANKED_MATCHES = 500;
 
 /**
- * The ids in the list, in order (a search's best matches first), and `pinned`: how many
- * lead it pinned (0 in a search). All read the synced table through the list's covering
- * indexes (search-index.js, created with the search index: a search waits for them, the list
- * does not), so none parses a note.
+ * Reads the ids in the list, in order (a search's best matches first), and `pinned`: how many
+ * lead it pinned (0 in a search). The list without a search is read through the list's
+ * covering indexes (search-index.js: none parses a note), with each note's rowid; a search
+ * asks FTS5 for the rowids of its matches only and keeps, in that list, the notes that match
+ * (one small query instead of probing the list's index with every match). Its last read of the
+ * list is reused until `changed()` says the notes changed.
  */
-export async function readListIds(db, { scope, query, sort }) {
-  const match = matchQuery(query);
-  let found;
-  if (!match) found = await db.get(...listIds(scope, sort));
-  else {
-    const { matches } = await db.get(`SELECT count(*) AS matches FROM ${MATCHING}`, [match]);
-    found = await db.get(...(matches > RANKED_MATCHES ? unrankedSearch(scope, sort, match) : rankedSearch(scope, match)));
+export function createListReader(db) {
+  let version = 0; // bumped by every change to the notes
+  let list = null; // {scope, sort, version, ids, rowids, pinned, position: rowid → index}
+
+  async function readList(scope, sort) {
+    const at = version;
+    const found = await db.get(...listIds(scope, sort));
+    list = { scope, sort, version: at, ids: JSON.parse(found.ids), rowids: JSON.parse(found.rowids), pinned: found.pinned, position: null };
+    return list;
   }
-  return { ids: JSON.parse(found.ids), pinned: query ? 0 : found.pinned };
+
+  async function search(scope, sort, match) {
+    const known = list?.scope === scope && list.sort === sort && list.version === version ? list : null;
+    const [all, found] = await Promise.all([known ?? readList(scope, sort), db.get(MATCHED, [match])]);
+    const matched = JSON.parse(found.rowids);
+    if (found.ranked) {
+      // Best first; the notes of other notebooks drop out here.
+      all.position ??= new Map(all.rowids.map((rowid, index) => [rowid, index]));
+      const ids = [];
+      for (const rowid of matched) {
+        const index = all.position.get(rowid);
+        if (index !== undefined) ids.push(all.ids[index]);
+      }
+      return ids;
+    }
+    const wanted = new Set(matched);
+    return all.ids.filter((id, index) => wanted.has(all.rowids[index]));
+  }
+
+  return {
+    /** Runs a search's statements once, so the first search the user types finds them ready. */
+    async warm() {
+      await db.get(MATCHED, ['"notebox"*']);
+    },
+    changed() {
+      version += 1;
+    },
+    /** @returns {Promise<{ids: string[], pinned: number}>} ids: a new array, the caller's to change */
+    async read({ scope, query, sort }) {
+      const match = matchQuery(query);
+      if (match) return { ids: await search(scope, sort, match), pinned: 0 };
+      const all = await readList(scope, sort);
+      return { ids: all.ids.slice(), pinned: all.pinned };
+    },
+  };
 }
 
 const inScope = (scope) => (scope ? `${LIST_EXPR.notebook} = ?1` : `${LIST_EXPR.notebook} IS NULL`);
 
-// The ids come back as one JSON array: one value crosses from the database's worker to the
-// page, not 10,000 rows (several times faster). The subquery's order is the array's.
-const asOneArray = (ordered) => `SELECT json_group_array(id) AS ids, total(pinned) AS pinned FROM (${ordered})`;
-
+// The ids (and rowids) come back as JSON arrays: one value crosses from the database's worker
+// to the page, not 10,000 rows (several times faster). The subquery's order is the arrays'.
 function listIds(scope, sort) {
-  const sql = `SELECT id, ${LIST_EXPR.pinned} AS pinned FROM ${SEARCH_SOURCE}
+  const sql = `SELECT id, rowid, ${LIST_EXPR.pinned} AS pinned FROM ${SEARCH_SOURCE}
                 WHERE ${inScope(scope)} ORDER BY ${LIST_ORDERS[sort]}`;
-  return [asOneArray(sql), scope ? [scope] : []];
+  return [`SELECT json_group_array(id) AS ids, json_group_array(rowid) AS rowids, total(pinned) AS pinned FROM (${sql})`, scope ? [scope] : []];
 }
 
-// The matches once (FTS5 and bm25), then the notebook's index entries probe them.
-function rankedSearch(scope, match) {
-  const sql = `WITH m AS MATERIALIZED (${MATCHES.replace('?1', '?2')})
-               SELECT d.id, 0 AS pinned FROM ${SEARCH_SOURCE} d INDEXED BY notes_list_edited JOIN m ON m.note_rowid = d.rowid
-                WHERE ${inScope(scope)}
-                ORDER BY m.rank, d.id`;
-  return [asOneArray(sql), [scope ?? '', match]];
-}
-
-// The list's order: its index, read in order, keeps the notes that match.
-function unrankedSearch(scope, sort, match) {
-  const sql = `SELECT id, 0 AS pinned FROM ${SEARCH_SOURCE} INDEXED BY notes_list_${sort}
-                WHERE ${inScope(scope)} AND rowid IN (SELECT rowid FROM ${MATCHING.replace('?1', '?2')})
-                ORDER BY ${LIST_ORDERS[sort]}`;
-  return [asOneArray(sql), [scope ?? '', match]];
-}
+/**
+ * The rowids (in ps_data__notes) of a search's matches: best first (`ranked`: FTS5's bm25, a
+ * title match counting four times a body match) when there are few enough to rank, else in no
+ * order. One query, so one trip to the database's worker. ?1: matchQuery.
+ */
+const MATCHED = `WITH m AS MATERIALIZED (SELECT rowid AS note_rowid FROM ${MATCHING}),
+       n AS (SELECT count(*) <= ${RANKED_MATCHES} AS ranked FROM m)
+  SELECT (SELECT ranked FROM n) AS ranked,
+         CASE WHEN (SELECT ranked FROM n)
+              THEN (SELECT json_group_array(note_rowid) FROM (${MATCHES} ORDER BY rank, note_rowid))
+              ELSE (SELECT json_group_array(note_rowid) FROM m) END AS rowids`;
 
 /**
  * [sql, params] of what the rows on screen show: the start of the body, where the list finds

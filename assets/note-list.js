@@ -2,7 +2,8 @@
 // order (pinned first, then the chosen sort, or a search's best matches: list-order.js), and
 // only the rows on screen in the page, their text read when they scroll into view and updated
 // in place; a note written here shows what was written at once. One Tab stop: a listbox whose
-// arrow keys move the active row.
+// arrow keys move the active row. After a reload it shows the first screen saved on this device
+// (first-screen.js) until the database answers.
 
 import { h, icon, replace } from './dom.js';
 import { conflictBadge } from './conflict-view.js';
@@ -17,10 +18,11 @@ const FETCH_MARGIN = 24; // rows read ahead, so a scroll rarely waits for the da
 
 /**
  * @param {{onOpen: (id: string, opts?: {focus?: string}) => void, onDelete: (id: string) => void,
- *          onCreate: () => void, onTogglePin: (id: string) => void, ready?: Promise}} hooks
- *   ready: resolves when the search index exists (searches wait for it, the list does not).
+ *          onCreate: () => void, onTogglePin: (id: string) => void, ready?: Promise, firstScreen?}} hooks
+ *   ready: resolves when the search index exists (searches wait for it, the list does not);
+ *   firstScreen: the user's saved first screen (first-screen.js), shown until the database answers.
  */
-export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onTogglePin, ready = Promise.resolve() }) {
+export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onTogglePin, ready = Promise.resolve(), firstScreen }) {
   const search = h('input', {
     class: 'search-input',
     type: 'search',
@@ -38,6 +40,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   const sizer = h('div', { class: 'note-list-sizer', role: 'presentation' });
   const list = h('div', { class: 'note-list', role: 'listbox', tabindex: '0', 'aria-label': 'Notes' }, sizer);
   const empty = h('div', { class: 'list-empty', hidden: true });
+  const opening = h('span', { class: 'list-opening', hidden: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Opening…');
 
   let ids = []; // the list's order (list-order.js)
   const rows = new Map(); // id → the row's text, for rows on or near the screen
@@ -54,6 +57,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   let fetching = null; // the read of rows under way
   let fetchAgain = false;
   let rowHeight = 0;
+  let saved = null; // {count, length}: the saved first screen is shown, the database has not answered
   let firstLoaded;
   const firstLoad = new Promise((resolve) => { firstLoaded = resolve; });
   sortSelect.value = sort;
@@ -65,6 +69,8 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       ids = order.ids;
       if (!loaded) performance.mark('notebox:list-ids');
       loaded = true;
+      saved = null;
+      renderBusy();
       if (!ids.length) firstLoaded();
       generation += 1; // anything may have changed: read the rows on screen again
       refreshRows();
@@ -75,6 +81,9 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       console.error(error);
       firstLoaded();
     },
+    // The database answered for a view no longer shown (a search typed meanwhile): the list
+    // counts as shown, or that search would wait for the index forever.
+    onDiscarded: () => firstLoaded(),
   });
   const showView = (options) => {
     order.show({ scope, sort, query }, options);
@@ -115,6 +124,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       fetchAgain = true;
       return draw();
     }
+    if (!loaded) return draw(); // no rows to read before the ids
     // A note written here shows what was written until the database has it.
     const stale = (id) => !order.waits(id) && rows.get(id)?.generation !== generation;
     const [from, to] = visibleRange(FETCH_MARGIN);
@@ -146,6 +156,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
         fetching = null;
         draw();
         firstLoaded();
+        remember();
         // (Rows gone from the database are not asked for again: the ids' next read drops them.)
         if (fetchAgain || reading !== generation || (onScreen && read)) {
           fetchAgain = false;
@@ -246,8 +257,34 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     if (time && time.textContent !== ago) time.textContent = ago;
   }
 
+  /** The saved first screen, when there is one for this notebook and sort. */
+  function showSaved() {
+    const screen = firstScreen?.load(scope, sort);
+    if (!screen?.rows.length) return;
+    order.seed(screen.rows.map((row) => row.id), screen.rows.filter((row) => row.pinned).length);
+    ids = order.ids;
+    for (const row of screen.rows) rows.set(row.id, { ...row, generation: -1 });
+    saved = { count: screen.count, length: ids.length };
+    renderCount();
+  }
+
+  /** Keeps the top of the live list (the rows a reload shows first), once it is all read. */
+  function remember() {
+    if (!firstScreen || !loaded || saved || query || signal.aborted) return;
+    const head = ids.slice(0, Math.min(20, Math.ceil((list.clientHeight || 800) / rowHeight)));
+    const found = head.map((id) => rows.get(id));
+    if (found.some((row) => !row || row.generation !== generation)) return;
+    firstScreen.save({ scope, sort, count: ids.length, rows: found });
+  }
+
+  function renderBusy() {
+    opening.hidden = !saved;
+    list.setAttribute('aria-busy', String(!loaded));
+  }
+
   function renderCount() {
-    const text = query ? `${plural(ids.length, 'match', 'matches')} for “${query}”` : plural(ids.length, 'note');
+    const total = saved ? saved.count + ids.length - saved.length : ids.length;
+    const text = query ? `${plural(total, 'match', 'matches')} for “${query}”` : plural(total, 'note');
     if (count.textContent !== text) count.textContent = text;
   }
 
@@ -373,19 +410,23 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     search,
     /** Settles when the list has shown its first notes (or failed to). */
     firstLoad,
-    elements: [h('div', { class: 'list-head' }, count, sortSelect), list, empty],
+    elements: [h('div', { class: 'list-head' }, count, opening, sortSelect), list, empty],
     clearSearch: () => setQuery(''),
     /** Shows another notebook (null: Personal); `writable` decides the empty state's offer. */
     setScope(next, writable) {
       canWrite = writable;
       if (next === scope && started) return renderEmpty();
+      const first = !started;
       started = true;
       scope = next;
       // The previous notebook's notes go at once: a quick click must not open one of them.
       showView({ clear: true });
       loaded = false;
+      saved = null;
       activeId = null;
       list.scrollTop = 0;
+      if (first) showSaved();
+      renderBusy();
       draw();
     },
     showWritten,

@@ -3,22 +3,22 @@
 // refused-changes banner, logout. All reads are live queries on the local database; all
 // writes go to it too, and the SDK uploads them when it can.
 
-import { connect, NoteboxConnector, openDatabase } from './db.js';
+import { openDatabase } from './db.js';
 import { createAccountMenu } from './account-menu.js';
-import { logo } from './auth-view.js';
-import { debounce, h, icon, replace } from './dom.js';
+import { debounce, h } from './dom.js';
 import { attachEditSafety } from './edit-safety.js';
 import { exportNotes } from './export.js';
 import { nowIso, plural, uuid } from './format.js';
 import { createEditorView } from './note-editor.js';
-import { createNoteList, pinIcon } from './note-list.js';
-import { ensureSearchIndex } from './search-index.js';
+import { createFirstScreen } from './first-screen.js';
+import { createNoteList } from './note-list.js';
+import { createNewButton, createPinButton, renderNotesLayout } from './notes-layout.js';
+import { startSession } from './notes-start.js';
 import { createNotebookActions } from './notebook-actions.js';
 import { createNotebooks } from './notebooks.js';
 import { createLossNotice, createScopeBar, createSidebar } from './sidebar-view.js';
-import { createRejectionsBanner, createSyncStatus, watchRefusals } from './sync-view.js';
+import { createRejectionsBanner, watchRefusals } from './sync-view.js';
 import { bindShortcuts, createLogoutButton } from './shortcuts.js';
-import { createRelogin } from './relogin.js';
 import { createToaster } from './ui.js';
 
 const SAVE_DELAY_MS = 400;
@@ -30,56 +30,32 @@ const NOTE_PATH = /^\/notes\/([0-9a-f-]{36})\/?$/;
  */
 export async function startNotes(root, user, hooks) {
   const db = hooks.db ?? openDatabase(user.id);
-  await db.init();
-  performance.mark('notebox:db-open'); // the 10,000-note bench reports these marks
-  // The list reads first: connecting starts a checkpoint (and the search index, once per
-  // database, is built) only once it shows, as both wait for the database's one connection.
-  let listShown;
-  const shown = new Promise((resolve) => { listShown = resolve; });
-  const searchReady = shown.then(() => ensureSearchIndex(db)).catch((error) => console.error('search index', error));
-  const connector = new NoteboxConnector({ onSessionEnded: () => sessionEnded() });
-  shown.then(() => connect(db, connector)).catch((error) => console.warn('PowerSync connect failed', error));
-
+  const firstScreen = createFirstScreen(user.id);
   const abort = new AbortController();
   const { signal } = abort;
-  const sync = createSyncStatus(db, signal, connector);
-
-  // The session ended: the screen stays, the editor keeps its text, and logging in again
-  // (in a dialog) resumes the uploads.
-  const relogin = createRelogin(user, {
+  const { sync, relogin, searchReady, listShown } = startSession(db, user, {
     signal,
-    sync,
     typing: () => [titleInput, bodyInput].includes(document.activeElement),
-    onSignedIn: () => connect(db, connector).catch((error) => console.warn('PowerSync connect failed', error)),
     onSwitchAccount: () => hooks.onSessionEnded(),
+    onOpenFailed: (error) => toaster.show(`Could not open the notes on this device: ${error.message}`),
   });
-  const sessionEnded = () => relogin.sessionEnded();
 
   // ---- layout ------------------------------------------------------------------------
-  const newButton = h(
-    'button',
-    { class: 'button primary new-note', type: 'button', title: 'New note (N)', 'aria-label': 'New note' },
-    icon('plus'),
-    h('span', {}, 'New note'),
-  );
+  const newButton = createNewButton();
   const noteList = createNoteList(db, signal, {
     onOpen: (id, options) => navigate(id, options),
     onDelete: (id) => deleteNote(id),
     onCreate: () => createNote(),
     onTogglePin: (id) => togglePin(id),
     ready: searchReady,
+    firstScreen,
   });
 
   const { search } = noteList;
   noteList.firstLoad.then(listShown);
   const view = createEditorView();
   const { editor, placeholder, back, titleInput, bodyInput, deleteButton, moveSelect } = view;
-  const pinButton = h(
-    'button',
-    { class: 'button ghost pin-button', type: 'button', 'aria-label': 'Pin note', 'aria-pressed': 'false', title: 'Pinned notes stay at the top of the list (P in the list)' },
-    pinIcon(),
-    h('span', { class: 'pin-text' }, 'Pin'),
-  );
+  const pinButton = createPinButton();
   moveSelect.before(pinButton);
 
   const logoutButton = createLogoutButton(user, {
@@ -126,43 +102,10 @@ export async function startNotes(root, user, hooks) {
     db, signal, user, notebooks, toaster, view, sidebar, current: () => current, flush: () => save.flush(), open: (id) => navigate(id),
   });
 
-  const workspace = h(
-    'div',
-    { class: 'workspace', dataset: { view: 'list' } },
-    sidebar.element,
-    h(
-      'aside',
-      { class: 'sidebar', 'aria-label': 'Notes list' },
-      scopeBar.element,
-      h(
-        'div',
-        { class: 'sidebar-tools' },
-        h('div', { class: 'search' }, icon('search', 'search-icon'), search),
-        newButton,
-      ),
-      ...noteList.elements,
-    ),
-    h('main', { class: 'editor-pane' }, editor, placeholder),
-  );
-  replace(
-    root,
-    h(
-      'div',
-      { class: 'app' },
-      h(
-        'header',
-        { class: 'topbar' },
-        h('h1', { class: 'brand' }, logo(), h('span', {}, 'notebox')),
-        sync.element,
-        h('div', { class: 'account' }, createAccountMenu(user, { onLogout: () => logoutButton.click() }).element, logoutButton),
-      ),
-      banner.element,
-      relogin.element,
-      notice.element,
-      workspace,
-      toastRegion,
-    ),
-  );
+  const workspace = renderNotesLayout(root, {
+    sidebar, scopeBar, search, newButton, listElements: noteList.elements, editor, placeholder, sync, banner, relogin, notice, toastRegion,
+    account: [createAccountMenu(user, { onLogout: () => logoutButton.click() }).element, logoutButton],
+  });
 
   // ---- notes list, scope -------------------------------------------------------------
   let selectedId = null;
@@ -355,7 +298,7 @@ export async function startNotes(root, user, hooks) {
         if (!row) {
           const notebookId = current?.notebook_id ?? null;
           current = null;
-          if (!deleting.has(id)) explainDisappearance(id, notebookId);
+          if (!deleting.has(id)) edits.explainDisappearance(id, notebookId);
           return navigate(null, { replace: true });
         }
         current = row;
@@ -364,21 +307,6 @@ export async function startNotes(root, user, hooks) {
       },
       onError: (e) => console.error(e),
     }, { signal: mine.signal, throttleMs: 30 });
-  }
-
-  /** The open note vanished: refused by the server (see the banner), or deleted elsewhere. */
-  async function explainDisappearance(id, notebookId) {
-    const refused = await db.getOptional('SELECT 1 FROM upload_rejections WHERE row_id = ?', [id]);
-    if (notebookId && !refused) {
-      // Its whole notebook may be leaving (the notice explains that); the two watches fire apart.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      if (!notebooks.find(notebookId) || !notebooks.roleIn(notebookId)) return;
-    }
-    toaster.show(
-      refused
-        ? 'The server refused this note, so it was removed from this device.'
-        : 'This note was deleted on another device.',
-    );
   }
 
   /**
@@ -518,18 +446,22 @@ export async function startNotes(root, user, hooks) {
   });
 
   // Leaving the page: write what is pending (the write is local and fast).
-  window.addEventListener('pagehide', () => save.flush(), { signal });
+  window.addEventListener('pagehide', () => {
+    save.flush();
+    firstScreen.flush();
+  }, { signal });
   document.addEventListener('visibilitychange', () => document.hidden && save.flush(), { signal });
 
   // ---- start -------------------------------------------------------------------------
   renderScope();
   if (hooks.message) toaster.show(hooks.message);
   const initial = location.pathname.match(NOTE_PATH)?.[1] ?? null;
-  if (initial) await open(initial);
+  if (initial) open(initial).catch((error) => console.error(error));
   else if (location.pathname !== '/') history.replaceState({}, '', '/');
 
   async function stop() {
     save.flush();
+    firstScreen.cancel();
     await leaveCurrent().catch(() => {});
     abort.abort();
     await db.disconnect().catch(() => {});
@@ -543,6 +475,7 @@ export async function startNotes(root, user, hooks) {
       save.cancel();
       abort.abort();
       localStorage.removeItem(SCOPE_KEY);
+      firstScreen.forget();
       await db.disconnectAndClear();
       await db.close().catch(() => {});
     },

@@ -59,6 +59,13 @@ export async function ensureSearchIndex(db) {
   // a second at 10,000 notes, in the database's worker): read them all once now, while nobody
   // waits, so the first search finds them in SQLite's page cache.
   await db.get(`SELECT sum(length(block)) AS bytes FROM ${INDEX}_data`);
+  // And the notes' sizes, which ranking (bm25) reads for every match.
+  await db.get(`SELECT sum(length(sz)) AS bytes FROM ${INDEX}_docsize`);
+  // And the notes themselves, while the whole database fits in SQLite's page cache (the SDK's
+  // default is 50 MB): a search's matches lie anywhere in the table, and the rows it shows
+  // would otherwise each be a first read from IndexedDB.
+  const { bytes } = await db.get('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()');
+  if (bytes <= 32 * 1024 * 1024) await db.get(`SELECT sum(length(data)) AS bytes FROM ${SOURCE}`);
   performance.mark('notebox:search-index-ready');
 }
 

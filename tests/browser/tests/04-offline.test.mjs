@@ -51,7 +51,11 @@ test('changes made while uploads fail stay visible and upload when the server is
   await page.reload();
   await page.locator('.note-item', { hasText: 'Written on the train' }).waitFor();
   await page.locator('.note-item', { hasText: 'Second offline note' }).waitFor();
-  assert.equal(await page.getByLabel('Note', { exact: true }).inputValue(), 'No signal between stations. Tunnel after tunnel.');
+  // (The list's first screen shows before the database opens; the note, once it has.)
+  const note = page.getByLabel('Note', { exact: true });
+  await poll(async () => (await note.inputValue()) === 'No signal between stations. Tunnel after tunnel.', {
+    message: 'the edited note open after the reload',
+  });
 
   await context.unroute('**/api/data');
   const rows = await poll(async () => {

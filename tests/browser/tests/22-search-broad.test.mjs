@@ -1,5 +1,5 @@
-// A search matching more notes than are worth ranking (over 2,000: ranking them all would
-// cost a quarter of a second a keystroke at 10,000 notes) lists its matches in the list's own
+// A search matching more notes than are worth ranking (over 500: ranking them all would cost
+// a tenth of a second or more a keystroke at 10,000 notes) lists its matches in the list's own
 // order, pinned first; a narrower one still ranks its matches, title before body.
 
 import assert from 'node:assert/strict';
