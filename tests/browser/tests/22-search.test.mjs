@@ -17,7 +17,7 @@ const NOTES = [
 const LIST = { include: 'aside.sidebar' };
 let browser;
 /** Colour transitions over, so axe sees the final colours. */
-const settled = (page) => page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+const settled = (page) => page.evaluate(() => Promise.allSettled(document.getAnimations().map((a) => a.finished)));
 let user;
 before(async () => {
   user = await createUser('Sam Search');
