@@ -296,3 +296,63 @@ async fn service_worker_lists_every_ui_file_and_is_revalidated(pool: PgPool) {
     let again = get_with(&app, "/sw.js", header::IF_NONE_MATCH, &etag).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 }
+
+/// The page names every module it loads, so the browser fetches them all at once instead
+/// of one level of imports after another; not the service worker, nor what only the
+/// database's worker loads.
+#[sqlx::test]
+async fn the_page_preloads_every_module_it_loads(pool: PgPool) {
+    let app = app(config_for(&pool), pool);
+    for path in [
+        "/",
+        "/index.html",
+        "/notes/0c3f5a3e-9d6b-4a53-9a43-2f0c1d3b6e11",
+    ] {
+        let response = get(&app, path).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        let body = String::from_utf8(response.body.clone()).unwrap();
+        assert!(
+            !body.contains("notebox fills in"),
+            "{path}: placeholder filled in"
+        );
+        let preloads: Vec<&str> = body
+            .split("<link rel=\"modulepreload\" href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        let entry = format!("/vendor/{}", vendor_file("entry-", ".js"));
+        for module in [
+            "/note-list.js",
+            "/notes-view.js",
+            "/db.js",
+            "/vendor/powersync.js",
+            &entry,
+        ] {
+            assert!(
+                preloads.contains(&module),
+                "{path}: preloads {module}: {preloads:?}"
+            );
+        }
+        let worker = format!("/vendor/{}", vendor_file("worker-", ".js"));
+        for module in ["/sw.js", "/app.js", worker.as_str()] {
+            assert!(
+                !preloads.contains(&module),
+                "{path}: does not preload {module}"
+            );
+        }
+        // Every module of ours (the whole static import graph of app.js) is there.
+        let ours = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/assets"))
+            .unwrap()
+            .flatten()
+            .filter_map(|file| file.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".js") && name != "sw.js" && name != "app.js")
+            .count();
+        assert_eq!(
+            preloads
+                .iter()
+                .filter(|p| !p.starts_with("/vendor/"))
+                .count(),
+            ours
+        );
+    }
+}
