@@ -22,6 +22,12 @@ function remember(user) {
   localStorage.setItem(USER_KEY, JSON.stringify(user));
 }
 
+/** Logged out: this browser forgets who was signed in, and their saved first screen. */
+function forget(user) {
+  forgetFirstScreen(user.id);
+  localStorage.removeItem(USER_KEY);
+}
+
 function remembered() {
   try {
     return JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
@@ -67,8 +73,7 @@ function showAdminPage(user) {
       await db.init();
       await db.disconnectAndClear();
       await db.close().catch(() => {});
-      forgetFirstScreen(user.id);
-      localStorage.removeItem(USER_KEY);
+      forget(user);
       history.replaceState({}, '', '/');
       await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
     },
@@ -118,8 +123,7 @@ async function showNotes(user, joined = {}, db = undefined) {
       await api.logout();
       await session.clear();
       session = null;
-      forgetFirstScreen(user.id);
-      localStorage.removeItem(USER_KEY);
+      forget(user);
       await showAuth({ notice: 'You have logged out. Notes on this device were removed.' });
     },
     onSessionEnded: async () => {

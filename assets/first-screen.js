@@ -7,7 +7,8 @@
 // in on this browser: it is never shown to anyone else.
 
 const KEY_PREFIX = 'notebox.firstScreen.';
-const MAX_ROWS = 20;
+/** The most rows kept: a tall screen's worth. */
+export const MAX_ROWS = 20;
 const MAX_TITLE = 120;
 const MAX_SNIPPET = 200;
 const SAVE_DELAY_MS = 1500;

@@ -7,6 +7,7 @@
 
 import { h, icon, replace } from './dom.js';
 import { conflictBadge } from './conflict-view.js';
+import { MAX_ROWS } from './first-screen.js';
 import { fullTime, parseTime, plural, relativeTime } from './format.js';
 import { SORTS, rowsQuery, snippetLength } from './list-queries.js';
 import { createListOrder } from './list-order.js';
@@ -271,7 +272,7 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
   /** Keeps the top of the live list (the rows a reload shows first), once it is all read. */
   function remember() {
     if (!firstScreen || !loaded || saved || query || signal.aborted) return;
-    const head = ids.slice(0, Math.min(20, Math.ceil((list.clientHeight || 800) / rowHeight)));
+    const head = ids.slice(0, Math.min(MAX_ROWS, Math.ceil((list.clientHeight || 800) / rowHeight)));
     const found = head.map((id) => rows.get(id));
     if (found.some((row) => !row || row.generation !== generation)) return;
     firstScreen.save({ scope, sort, count: ids.length, rows: found });
