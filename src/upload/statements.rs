@@ -2,10 +2,12 @@
 //! access rule. Parameters: `$1` the ids (text[]), `$2` the uploader's user id (text); PUT
 //! then one text[] per writable column, PATCH `$3` the ids with `$1` the rows (jsonb).
 //!
-//! Who may write is part of every statement: the row filter (`may_write`) and a guard
-//! that makes the statement touch nothing when any of its rows, or any notebook it moves a
-//! note into, is not the uploader's to write. So each statement is all-or-nothing by
-//! itself, evaluated set-based in Postgres (one index probe per id, no per-row round trip).
+//! Who may write is part of every statement, and each statement is all-or-nothing by
+//! itself, evaluated set-based in Postgres (no per-row round trip): the row filter
+//! (`may_write`), and a guard that makes the statement touch nothing when any of its rows,
+//! or any notebook it moves a note into, is not the uploader's to write (one index probe
+//! per id). A PUT that runs alone needs no probe: its conflict clause checks each row it
+//! replaces, and the statement undoes itself when that clause left one alone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -183,14 +185,22 @@ fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
     };
     format!(
         "not exists (select 1 from {moves} join {t} x on x.{id} = n.id::{ty} \
-         where not coalesce({may}, false) or (n.nb is null and {taken})) \
-         and not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
-         where not {writer})",
+         where not coalesce({may}, false) or (n.nb is null and {taken})) and {targets}",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
         may = may_write(table, "x", op),
         taken = personal_of_another(table, "x"),
+        targets = targets_guard(moves),
+    )
+}
+
+/// Every notebook the rows of `moves` go into is the uploader's to write: each probed once,
+/// however many rows go into it.
+fn targets_guard(moves: &str) -> String {
+    format!(
+        "not exists (select 1 from (select distinct n.nb from {moves} where n.nb is not null) t \
+         where not {writer})",
         writer = member("t.nb::uuid", WRITERS),
     )
 }
@@ -198,7 +208,13 @@ fn guard(table: &Table, ids: &str, op: Op, moves: Option<&str>) -> String {
 /// Insert-or-replace: absent writable columns take their default (or NULL); the owner is
 /// the uploader for a new row and never changes; a row the uploader may not write is left
 /// alone. `$3…` one text[] per writable column.
-fn put_sql(table: &Table, extra: &str) -> String {
+///
+/// `guarded`: the statement probes its rows first and touches none when one is off limits
+/// (inside BEGIN … COMMIT, where an error would abort the transaction). Otherwise only the
+/// conflict clause checks each existing row, as it meets it, and `all_or_nothing` undoes
+/// the statement when it left one alone: no probe of the table per row, and a plan that
+/// does not depend on what the table holds (the conflict arbiter is its primary key).
+fn put_sql(table: &Table, extra: &str, guarded: bool) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
     let mut columns = vec![id.clone(), owner.clone()];
@@ -231,18 +247,30 @@ fn put_sql(table: &Table, extra: &str) -> String {
     if updates.is_empty() {
         updates.push(format!("{owner} = {t}.{owner}", t = table.quoted));
     }
+    let condition = match (guarded, &moves) {
+        (true, _) => guard(table, "$1", Op::Put, moves.as_deref()),
+        (false, Some(moves)) => targets_guard(moves),
+        (false, None) => "true".into(),
+    };
+    let mut may = may_write(table, &table.quoted, Op::Put);
+    if let Some(notebook) = notebook_column(table) {
+        // Making another owner's note personal: `guard` refuses it too, when it runs.
+        may = format!(
+            "{may} and not (excluded.{nb} is null and {taken})",
+            nb = quote(notebook),
+            taken = personal_of_another(table, &table.quoted),
+        );
+    }
     format!(
         "insert into {t} ({columns}) select {values} from unnest({arrays}) as v({aliases}) \
-         where {guard}{extra} \
+         where {condition}{extra} \
          on conflict ({id}) do update set {updates} where {may}",
         t = table.quoted,
         columns = columns.join(", "),
         values = values.join(", "),
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
-        guard = guard(table, "$1", Op::Put, moves.as_deref()),
         updates = updates.join(", "),
-        may = may_write(table, &table.quoted, Op::Put),
     )
 }
 
@@ -323,15 +351,27 @@ impl Form {
         }
     }
 
-    /// The statement with that ending; `first_param` is where the ledger key's
-    /// parameters start when it claims.
-    fn build(self, statement: impl Fn(&str) -> String, first_param: usize) -> String {
+    /// The statement with that ending: inside a transaction as it is (rows affected);
+    /// alone, it yields one row `(claimed, affected)` (see `counted`). `first_param` is
+    /// where the ledger key's parameters start when it claims.
+    fn build(self, statement: impl Fn(&str) -> String, first_param: usize, check: Check) -> String {
         let sql = statement(&self.extra());
         match self {
-            Form::Claiming => claimed(sql, first_param),
-            Form::InTransaction | Form::Alone => sql,
+            Form::InTransaction => sql,
+            Form::Alone => counted(sql, None, check),
+            Form::Claiming => counted(sql, Some(first_param), check),
         }
     }
+}
+
+/// What a lone statement checks of the rows it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Nothing: fewer rows than ids are asked about afterwards (missing rows are fine).
+    Count,
+    /// Every id was written, or `notebox_refused()` undoes the statement (a PUT: each of
+    /// its rows is inserted or replaced, unless it is off limits).
+    AllOrNothing,
 }
 
 const FORMS: [Form; 3] = [Form::InTransaction, Form::Alone, Form::Claiming];
@@ -357,10 +397,19 @@ impl Statements {
     pub fn new(table: &Table) -> Self {
         Self {
             put: FORMS.map(|form| {
-                form.build(|extra| put_sql(table, extra), table.writable.len() + 3)
+                let guarded = form == Form::InTransaction;
+                let first_param = table.writable.len() + 3;
+                form.build(
+                    |extra| put_sql(table, extra, guarded),
+                    first_param,
+                    Check::AllOrNothing,
+                )
+                .into()
+            }),
+            delete: FORMS.map(|form| {
+                form.build(|extra| delete_sql(table, extra), 3, Check::Count)
                     .into()
             }),
-            delete: FORMS.map(|form| form.build(|extra| delete_sql(table, extra), 3).into()),
             denied: [Op::Put, Op::Patch, Op::Delete].map(|op| denied_rows(table, "$1", op).into()),
             denied_moves: denied_moves(table, &put_moves("$3::text[]")).into(),
             patch: Mutex::default(),
@@ -399,7 +448,7 @@ impl Statements {
             return sql.clone();
         }
         let sql: Arc<str> = form
-            .build(|extra| patch_sql(table, columns, extra), 4)
+            .build(|extra| patch_sql(table, columns, extra), 4, Check::Count)
             .into();
         if cache.len() < MAX_PATCH_SHAPES {
             cache.insert(key, sql.clone());
@@ -408,11 +457,32 @@ impl Statements {
     }
 }
 
-/// The statement that also claims the ledger key (`$first_param`, `$first_param + 1`):
-/// `with claim as (…), data as (<statement> returning 1) select (claimed), (affected)`.
-fn claimed(sql: String, first_param: usize) -> String {
+/// A lone statement as one row `(claimed, affected)`: with the ledger key
+/// (`$first_param`, `$first_param + 1`) it also claims it, and `claimed` is 0 when the key
+/// was claimed before (then the statement changed nothing); without, `claimed` is 1.
+fn counted(sql: String, claim: Option<usize>, check: Check) -> String {
+    let (with, claimed) = match claim {
+        Some(first_param) => (
+            format!("{}, ", super::ledger::claim_cte(first_param)),
+            "(select count(*) from claim)",
+        ),
+        None => (String::new(), "1::bigint"),
+    };
+    let affected = match check {
+        Check::Count => "c.affected".to_owned(),
+        Check::AllOrNothing => format!(
+            "case when c.claimed = 0 or c.affected = cardinality($1::text[]) then c.affected \
+             else {REFUSE}() end"
+        ),
+    };
     format!(
-        "with {}, data as ({sql} returning 1) select (select count(*) from claim), (select count(*) from data)",
-        super::ledger::claim_cte(first_param)
+        "with {with}data as ({sql} returning 1) select c.claimed, {affected} \
+         from (select {claimed} as claimed, (select count(*) from data) as affected) c"
     )
 }
+
+/// Raises `REFUSED` (migration 20261130000001): the statement that calls it is undone.
+const REFUSE: &str = "notebox_refused";
+
+/// The SQLSTATE of a lone PUT that was refused a row and undid itself.
+pub const REFUSED: &str = "NB001";

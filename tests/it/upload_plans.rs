@@ -1,7 +1,8 @@
 //! The upload statements' plans do not depend on what a table held when a connection first
 //! ran them. On a fresh install `notes` is empty; a generic plan made then (a sequential
 //! scan) was kept long after the table filled, and 1-op uploads fell to a few hundred per
-//! second with Postgres saturated. The pool plans every execution for its parameters.
+//! second with Postgres saturated. The pool plans every execution for its parameters, and
+//! a lone PUT does not read the table at all but through its conflict arbiter.
 
 use notebox::schema::SyncSchema;
 use notebox::upload::{Form, Table, UploadSchema};
@@ -9,16 +10,16 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::helpers::config_for;
 
-/// `EXECUTE put_notes(…)` arguments: one id, the owner, one text[] per writable column.
+/// `EXECUTE put_…(…)` arguments: one id, the owner, one text[] per writable column.
 fn arguments(id: &str, owner: &str, writable: usize) -> String {
     let mut arguments = vec![format!("'{{{id}}}'"), format!("'{owner}'")];
     arguments.extend((0..writable).map(|_| "array[null]::text[]".to_owned()));
     arguments.join(", ")
 }
 
-async fn explain(conn: &mut PgConnection, arguments: &str) -> String {
+async fn explain(conn: &mut PgConnection, statement: &str, arguments: &str) -> String {
     let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "explain execute put_notes({arguments})"
+        "explain execute {statement}({arguments})"
     )))
     .fetch_all(&mut *conn)
     .await
@@ -57,7 +58,9 @@ async fn put_plan_probes_the_index_after_an_empty_start(pool: PgPool) {
         .await
         .unwrap();
     for conn in [&mut *conn, &mut plain] {
-        prepare_on_empty_table(conn, notes, &owner).await;
+        for form in [Form::InTransaction, Form::Alone] {
+            prepare_on_empty_table(conn, notes, form, &owner).await;
+        }
     }
     sqlx::query(
         "insert into notes (id, owner_id, title) select gen_random_uuid(), $1::uuid, 'n' || i \
@@ -70,26 +73,41 @@ async fn put_plan_probes_the_index_after_an_empty_start(pool: PgPool) {
 
     let id = uuid::Uuid::new_v4().to_string();
     let arguments = arguments(&id, &owner, notes.writable.len());
-    let plan = explain(&mut conn, &arguments).await;
+    let plan = explain(&mut conn, "put_intransaction", &arguments).await;
     assert!(
         !plan.contains("Seq Scan on notes"),
         "the upload scans the whole table:\n{plan}"
     );
     assert!(plan.contains("notes_pkey"), "{plan}");
-    let control = explain(&mut plain, &arguments).await;
+    let control = explain(&mut plain, "put_intransaction", &arguments).await;
     assert!(
         control.contains("Seq Scan on notes"),
         "control: Postgres no longer keeps a generic plan made on the empty table, so this \
          test no longer shows the cliff:\n{control}"
     );
+    // Even the plan made on the empty table and kept: a lone PUT scans no part of `notes`.
+    for conn in [&mut *conn, &mut plain] {
+        let plan = explain(conn, "put_alone", &arguments).await;
+        let scans: Vec<&str> = plan.lines().filter(|l| l.contains("Scan")).collect();
+        assert!(
+            scans.iter().all(|scan| !scan.contains(" on notes")),
+            "a lone PUT reads the table:\n{plan}"
+        );
+        assert!(
+            plan.contains("Conflict Arbiter Indexes: notes_pkey"),
+            "{plan}"
+        );
+    }
 }
 
-/// Prepares the PUT of `notes` and runs it more often than the 5 custom plans after which
-/// Postgres may switch to a generic one, while the table is empty.
-async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, owner: &str) {
+/// Prepares the PUT of `notes` in `form` (as `put_intransaction` or `put_alone`) and runs
+/// it more often than the 5 custom plans after which Postgres may switch to a generic one,
+/// while the table is empty.
+async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, form: Form, owner: &str) {
+    let name = format!("put_{form:?}").to_lowercase();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "prepare put_notes as {}",
-        notes.statements.put(Form::Alone)
+        "prepare {name} as {}",
+        notes.statements.put(form)
     )))
     .execute(&mut *conn)
     .await
@@ -97,7 +115,7 @@ async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, owner: &
     for _ in 0..10 {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "execute put_notes({})",
+            "execute {name}({})",
             arguments(&id, owner, notes.writable.len())
         )))
         .execute(&mut *conn)

@@ -26,7 +26,7 @@ use super::ledger::{self, LedgerKey};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
-use super::statements::{Form, notebook_column, refusal};
+use super::statements::{Form, REFUSED, notebook_column, refusal};
 use super::values::refuse_values;
 use transaction::{replayed, transactional};
 
@@ -58,6 +58,9 @@ pub enum Retryable {
     /// Too late to commit: the client may already have been told its request timed out.
     #[error("the request ran out of time before this transaction could commit")]
     OutOfTime,
+    /// A row refused to the upload kept changing before it could be named (see `run_group`).
+    #[error("a row this transaction writes kept changing while it was checked")]
+    Raced,
 }
 
 /// What one upload may do: how large a value may be, and until when it may commit.
@@ -143,6 +146,7 @@ async fn alone(
         Ok(Ran::Replay) => replayed(conn, owner, ledger).await,
         Ok(Ran::Done(None)) => Ok(Outcome::Applied),
         Ok(Ran::Done(Some(rejection))) => Ok(Outcome::Rejected(rejection)),
+        Ok(Ran::Raced) => Err(Retryable::Raced),
         Err(error) => match permanent(&error) {
             // A multi-row statement failed: find the entry at fault, one statement each.
             Some(_) if group.entries.len() > 1 => {
@@ -270,6 +274,9 @@ enum Ran {
     Done(Option<Rejection>),
     /// The ledger already had this transaction: nothing ran.
     Replay,
+    /// A PUT was refused a row, which changed before it could be named, every time it ran:
+    /// nothing of it stays.
+    Raced,
 }
 
 /// Where a statement runs.
@@ -282,7 +289,11 @@ enum Scope<'a> {
     Alone(Option<LedgerKey<'a>>),
 }
 
-/// Runs one group as one statement.
+/// How often a PUT refused a row that nobody can name runs again before giving up.
+const RUNS: usize = 3;
+
+/// Runs one group as one statement; when it changed fewer rows than it was given, asks
+/// which entry was refused.
 async fn run_group(
     conn: &mut PgConnection,
     owner: Uuid,
@@ -290,6 +301,45 @@ async fn run_group(
     group: &Group<'_>,
     scope: Scope<'_>,
 ) -> Result<Ran, sqlx::Error> {
+    for _ in 0..RUNS {
+        match run_statement(conn, owner, checked, group, scope).await {
+            Ok((false, _)) => return Ok(Ran::Replay),
+            Ok((true, affected)) if affected == group.entries.len() as u64 => {
+                return Ok(Ran::Done(None));
+            }
+            Ok(_) => {}
+            Err(error) if !refused(&error) => return Err(error),
+            Err(_) => {}
+        }
+        // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the
+        // uploader's to write (or moves into a notebook that is not), in which case the
+        // statement touched nothing. Ask which.
+        let rejection = refused_entry(conn, owner, checked, group).await?;
+        // A PUT writes every row it is given: when none is named, the row that stood in
+        // the way changed since. Run it again.
+        if rejection.is_some() || group.op != Op::Put {
+            return Ok(Ran::Done(rejection));
+        }
+    }
+    Ok(Ran::Raced)
+}
+
+/// A lone PUT refused one of its rows and undid itself (see `statements::Check`).
+fn refused(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == REFUSED)
+}
+
+/// Runs one group as one statement: (claimed, rows affected).
+async fn run_statement(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    group: &Group<'_>,
+    scope: Scope<'_>,
+) -> Result<(bool, u64), sqlx::Error> {
     let (form, claim) = match scope {
         Scope::Transaction => (Form::InTransaction, None),
         Scope::Alone(None) => (Form::Alone, None),
@@ -299,12 +349,12 @@ async fn run_group(
     let owner_text = owner.hyphenated().to_string();
     let ids: Vec<&str> = group.entries.iter().map(|&i| &*checked[i].id).collect();
     let statements = &table.statements;
-    let (claimed_now, affected) = match group.op {
+    let query = match group.op {
         Op::Put => {
             // One text[] per column (not one jsonb document): Postgres still coerces each
             // value from text, without parsing and walking a JSON document first.
             let sql = statements.put(form);
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text);
             for column in &table.writable {
                 let values: Vec<Option<Cow<str>>> = group
                     .entries
@@ -313,7 +363,7 @@ async fn run_group(
                     .collect();
                 query = query.bind(values);
             }
-            execute(conn, query, claim).await?
+            query
         }
         Op::Patch => {
             let columns: Vec<&str> = checked[group.entries[0]]
@@ -323,41 +373,43 @@ async fn run_group(
                 .collect();
             if columns.is_empty() {
                 // Changes nothing, but a row the uploader may not write is still refused
-                // (the check below), like any other write there.
+                // (the check after it), like any other write there.
                 let claimed = match claim {
                     Some(key) => ledger::claim(conn, owner, key).await?,
                     None => true,
                 };
-                (claimed, 0)
-            } else {
-                let sql = statements.patch(table, &columns, form);
-                let rows = PatchRows {
-                    id_column: &table.id.name,
-                    checked,
-                    entries: &group.entries,
-                };
-                let query = sqlx::query(AssertSqlSafe(sql))
-                    .bind(sqlx::types::Json(rows))
-                    .bind(&owner_text)
-                    .bind(&ids);
-                execute(conn, query, claim).await?
+                return Ok((claimed, 0));
             }
+            let sql = statements.patch(table, &columns, form);
+            let rows = PatchRows {
+                id_column: &table.id.name,
+                checked,
+                entries: &group.entries,
+            };
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(sqlx::types::Json(rows))
+                .bind(owner_text)
+                .bind(ids)
         }
         Op::Delete => {
             let sql = statements.delete(form);
-            let query = sqlx::query(AssertSqlSafe(sql)).bind(&ids).bind(&owner_text);
-            execute(conn, query, claim).await?
+            sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text)
         }
     };
-    if !claimed_now {
-        return Ok(Ran::Replay);
-    }
-    if affected == ids.len() as u64 {
-        return Ok(Ran::Done(None));
-    }
-    // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the uploader's
-    // to write (or moves into a notebook that is not), in which case the statement touched
-    // nothing. Ask which.
+    execute(conn, query, form, claim).await
+}
+
+/// The entry of `group` the uploader may not write (or move where it goes), if any.
+async fn refused_entry(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked<'_>],
+    group: &Group<'_>,
+) -> Result<Option<Rejection>, sqlx::Error> {
+    let table = group.table;
+    let statements = &table.statements;
+    let owner_text = owner.hyphenated().to_string();
+    let ids: Vec<&str> = group.entries.iter().map(|&i| &*checked[i].id).collect();
     let mut denied: Vec<(String, String)> =
         sqlx::query_as(AssertSqlSafe(statements.denied(group.op)))
             .bind(&ids)
@@ -383,32 +435,36 @@ async fn run_group(
             denied.extend(moves);
         }
     }
-    Ok(Ran::Done(group.entries.iter().copied().find_map(|entry| {
+    Ok(group.entries.iter().copied().find_map(|entry| {
         let (_, code) = denied.iter().find(|(id, _)| *id == checked[entry].id)?;
         Some(Rejection {
             entry,
             code: code.clone(),
             message: refusal(code, &table.name),
         })
-    })))
+    }))
 }
 
-/// Runs a statement: (claimed, rows affected). With a claim, the statement is the
-/// `with claim … select (claimed), (affected)` form.
+/// Runs a statement: (claimed, rows affected). Inside a transaction it counts its rows;
+/// alone, it yields them as a row (see `statements::Form::build`), binding the ledger key
+/// when it claims one.
 async fn execute<'q>(
     conn: &mut PgConnection,
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    form: Form,
     claim: Option<LedgerKey<'q>>,
 ) -> Result<(bool, u64), sqlx::Error> {
-    match claim {
-        None => Ok((true, query.execute(conn).await?.rows_affected())),
-        Some((client, tx)) => {
-            let row = query.bind(client).bind(tx).fetch_one(conn).await?;
-            let claimed: i64 = sqlx::Row::try_get(&row, 0)?;
-            let affected: i64 = sqlx::Row::try_get(&row, 1)?;
-            Ok((claimed == 1, u64::try_from(affected).unwrap_or(0)))
-        }
+    if form == Form::InTransaction {
+        return Ok((true, query.execute(conn).await?.rows_affected()));
     }
+    let query = match claim {
+        Some((client, tx)) => query.bind(client).bind(tx),
+        None => query,
+    };
+    let row = query.fetch_one(conn).await?;
+    let claimed: i64 = sqlx::Row::try_get(&row, 0)?;
+    let affected: i64 = sqlx::Row::try_get(&row, 1)?;
+    Ok((claimed == 1, u64::try_from(affected).unwrap_or(0)))
 }
 
 /// A JSON value as the text Postgres parses into the column's type (what

@@ -64,6 +64,7 @@ pub(super) async fn transactional(
         match run_group(&mut tx, owner, &work, group, Scope::Transaction).await {
             Ok(Ran::Done(None) | Ran::Replay) => {}
             Ok(Ran::Done(Some(rejection))) => return Ok(Outcome::Rejected(rejection)),
+            Ok(Ran::Raced) => return Err(Retryable::Raced), // dropping tx rolls back
             Err(error) => {
                 return match permanent(&error) {
                     Some(_) if group.entries.len() > 1 => {
