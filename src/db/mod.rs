@@ -49,10 +49,6 @@ async fn connect_as(
             "idle_in_transaction_session_timeout",
             millis(config.idle_in_transaction_timeout),
         ),
-        // Every execution of a prepared statement is planned for its own parameters and the
-        // table as it is now: a generic plan made once while `notes` was empty (a fresh
-        // install) would keep scanning the whole table long after it has filled up.
-        ("plan_cache_mode", "force_custom_plan".into()),
     ]);
     // One direct connection first: the pool would retry a refused connection until its
     // timeout and then only say "timed out", hiding the real cause.

@@ -52,6 +52,7 @@ pub async fn recorded(
     .bind(user)
     .bind(key.0)
     .bind(key.1)
+    .persistent(false) // planned for the ledger as it is (see `statements::cached_plan`)
     .fetch_optional(conn)
     .await
 }

@@ -5,7 +5,8 @@
 //! same lines changed on both sides, the note keeps the stored text and the incoming text
 //! becomes a conflict copy (`note_conflicts`) that syncs to everyone who sees the note.
 //! Before a merge or a conflict the note's text is saved as a version. Runs inside the
-//! upload's Postgres transaction, with the rows locked.
+//! upload's Postgres transaction, with the rows locked. Its queries find rows by id and are
+//! sent unprepared, planned for the tables as they are (see `statements::cached_plan`).
 
 use std::collections::HashMap;
 
@@ -124,6 +125,7 @@ async fn edits_of_deleted_notes(
     )
     .bind(gone)
     .bind(owner)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for (id, title, body) in trashed {
@@ -143,6 +145,7 @@ async fn edits_of_deleted_notes(
                         b.created_at, b.updated_at, b.updated_by from back b on conflict (id) do nothing",
             )
             .bind(&id)
+            .persistent(false)
             .execute(&mut *conn)
             .await?;
         } else {
@@ -216,6 +219,7 @@ async fn stored_texts(
     )))
     .bind(ids)
     .bind(owner)
+    .persistent(false)
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().collect())
@@ -241,6 +245,7 @@ async fn record_conflict(
     .bind(kept)
     .bind(theirs)
     .bind(user)
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())

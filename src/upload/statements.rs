@@ -319,23 +319,23 @@ fn delete_sql(table: &Table, extra: &str) -> String {
 /// key was claimed before.
 const CLAIMED: &str = " and exists (select 1 from claim)";
 
-/// Appended to a statement that runs alone in its own implicit transaction. The pool
-/// plans every statement for its parameters (`plan_cache_mode = force_custom_plan`, see
-/// `db::connect`), and so also every query Postgres runs on a statement's behalf, once
-/// per row: the foreign key checks (two of `users` per note), the history and trash
-/// triggers. Planning those cost more than the whole statement; from here on they reuse
-/// their cached plans. The statement itself was planned before it ran, and the setting
-/// ends with its transaction. Never inside BEGIN … COMMIT: the statements after it would
-/// be planned in that mode too.
-const CACHED_PLANS_FROM_HERE: &str =
-    " and (select set_config('plan_cache_mode', 'auto', true)) is not null";
+/// How upload statements are planned. A plan Postgres caches for a prepared statement is
+/// made once for the table as it is then: made while `notes` was empty (a fresh install),
+/// it would scan the whole table long after it filled up, and 1-op uploads fell to a few
+/// hundred per second with Postgres saturated. So the statements that find rows by id go
+/// unprepared (`persistent(false)`) and are planned for the table as it is, every time;
+/// only a lone PUT, which reads `notes` through its conflict arbiter alone (see `put_sql`),
+/// keeps its plan; and the foreign key checks and triggers keep theirs.
+pub fn cached_plan(op: Op, form: Form) -> bool {
+    op == Op::Put && form != Form::InTransaction
+}
 
 /// Which form of a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// One of the statements of a BEGIN … COMMIT.
     InTransaction,
-    /// Alone in its own implicit transaction (see `CACHED_PLANS_FROM_HERE`).
+    /// Alone in its own implicit transaction.
     Alone,
     /// Alone, and claiming the ledger key in the same statement.
     Claiming,
@@ -343,11 +343,10 @@ pub enum Form {
 
 impl Form {
     /// What the statement's condition ends with.
-    fn extra(self) -> String {
+    fn extra(self) -> &'static str {
         match self {
-            Form::InTransaction => String::new(),
-            Form::Alone => CACHED_PLANS_FROM_HERE.into(),
-            Form::Claiming => format!("{CLAIMED}{CACHED_PLANS_FROM_HERE}"),
+            Form::InTransaction | Form::Alone => "",
+            Form::Claiming => CLAIMED,
         }
     }
 
@@ -355,7 +354,7 @@ impl Form {
     /// alone, it yields one row `(claimed, affected)` (see `counted`). `first_param` is
     /// where the ledger key's parameters start when it claims.
     fn build(self, statement: impl Fn(&str) -> String, first_param: usize, check: Check) -> String {
-        let sql = statement(&self.extra());
+        let sql = statement(self.extra());
         match self {
             Form::InTransaction => sql,
             Form::Alone => counted(sql, None, check),

@@ -26,7 +26,7 @@ use super::ledger::{self, LedgerKey};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
 use super::schema::{Column, Table, UploadSchema};
-use super::statements::{Form, REFUSED, notebook_column, refusal};
+use super::statements::{Form, REFUSED, cached_plan, notebook_column, refusal};
 use super::values::refuse_values;
 use transaction::{replayed, transactional};
 
@@ -396,6 +396,7 @@ async fn run_statement(
             sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text)
         }
     };
+    let query = query.persistent(cached_plan(group.op, form));
     execute(conn, query, form, claim).await
 }
 
@@ -414,6 +415,7 @@ async fn refused_entry(
         sqlx::query_as(AssertSqlSafe(statements.denied(group.op)))
             .bind(&ids)
             .bind(&owner_text)
+            .persistent(false)
             .fetch_all(&mut *conn)
             .await?;
     if let Some(column) = notebook_column(table).filter(|_| group.op != Op::Delete) {
@@ -430,6 +432,7 @@ async fn refused_entry(
                     .bind(&moved_ids)
                     .bind(&owner_text)
                     .bind(&targets)
+                    .persistent(false)
                     .fetch_all(&mut *conn)
                     .await?;
             denied.extend(moves);
