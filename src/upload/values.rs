@@ -19,18 +19,19 @@ pub fn refuse_values(entries: &[Entry], max_value: usize) -> Option<Rejection> {
             return Some(refuse("NUL_CHARACTER", "the id contains a NUL character (\\u0000), which Postgres cannot store".into()));
         }
         entry.data.iter().find_map(|(column, value)| {
-            let column_name = super::rejections::clip(column, super::rejections::MAX_TEXT);
+            // Named only in a refusal: most values pass, and clipping allocates.
+            let column_name = || super::rejections::clip(column, super::rejections::MAX_TEXT);
             if column.contains('\0') || has_nul(value) {
                 return Some(refuse(
                     "NUL_CHARACTER",
-                    format!("{column_name} contains a NUL character (\\u0000), which Postgres cannot store"),
+                    format!("{} contains a NUL character (\\u0000), which Postgres cannot store", column_name()),
                 ));
             }
             let size = size_of(value);
             (size > max_value).then(|| {
                 refuse(
                     "VALUE_TOO_LARGE",
-                    format!("{column_name} is {size} bytes; this server accepts at most {max_value} bytes per value"),
+                    format!("{} is {size} bytes; this server accepts at most {max_value} bytes per value", column_name()),
                 )
             })
         })
