@@ -115,6 +115,31 @@ async fn a_user_gets_through(port: u16, pool: &PgPool) {
         .await
         .unwrap();
     assert_eq!(title, "as the app role");
+    // A refused lone PUT undoes itself through notebox_refused(), which the role may call.
+    let theirs: uuid::Uuid = sqlx::query_scalar(
+        "with u as (insert into users (email, password_hash) values ('bob@example.org', 'x') returning id) \
+         insert into notes (id, owner_id) select gen_random_uuid(), id from u returning id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let refused = http
+        .post(format!("{base}/api/data"))
+        .bearer_auth(&token)
+        .json(&json!({"batch": [
+            {"op": "PUT", "type": "notes", "id": uuid::Uuid::new_v4(), "tx_id": 2, "data": {"title": "undone"}},
+            {"op": "PUT", "type": "notes", "id": theirs, "tx_id": 2, "data": {"title": "not mine"}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+    let result = &refused.json::<serde_json::Value>().await.unwrap()["results"][0];
+    assert_eq!(result["code"], "NOT_OWNER", "{result}");
+    let undone: i64 = sqlx::query_scalar("select count(*) from notes where title = 'undone'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(undone, 0);
 }
 
 /// The role the test made: `migrate` with the admin URL grants it the app tables; `serve`
