@@ -67,6 +67,9 @@ export async function ensureSearchIndex(db) {
   await db.get(`SELECT sum(length(block)) AS bytes FROM ${INDEX}_data`);
   // And the notes' sizes, which ranking (bm25) reads for every match.
   await db.get(`SELECT sum(length(sz)) AS bytes FROM ${INDEX}_docsize`);
+  // And the index of the notes' ids, through which the list reads the rows it shows: a ranked
+  // search's first rows lie anywhere in it, each otherwise a first read from IndexedDB.
+  await db.get(`SELECT sum(length(id)) AS bytes FROM ${SOURCE} WHERE id > ''`);
   // And the notes themselves, while the whole database fits in SQLite's page cache (the SDK's
   // default is 50 MB): a search's matches lie anywhere in the table, and the rows it shows
   // would otherwise each be a first read from IndexedDB.
