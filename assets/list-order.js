@@ -15,6 +15,7 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
   let view = null; // {scope, sort, query}: nothing is read before the list says what it shows
   let ids = [];
   let pinnedCount = 0; // how many notes lead the list pinned (0 in a search)
+  let rows = []; // rows of some of the first notes, read with the ids (a ranked search's)
   // Reads are numbered; one is shown only if it is the newest shown yet and still for the
   // search, sort and notebook on screen.
   let issued = 0;
@@ -54,6 +55,7 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
       shown = number;
       ids = found.ids;
       pinnedCount = found.pinned;
+      rows = found.rows;
       for (const [id, change] of written) {
         if (number >= change.from) written.delete(id);
         else place(id, change.row);
@@ -100,6 +102,10 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
     /** The ids in order: changed in place by `written`, replaced by a read. */
     get ids() {
       return ids;
+    },
+    /** Rows (rowsQuery's columns) of some of the first notes, read with the last read's ids. */
+    get rows() {
+      return rows;
     },
     /** Shows another search, sort or notebook; `clear`: nothing of the previous one meanwhile. */
     show(next, { clear = false } = {}) {

@@ -1,6 +1,7 @@
 // The notes list's SQL. The list asks for the ids of the notes it shows, in order (small even
 // at 10,000 notes), and for the text of the few rows on screen only.
 
+import { MAX_ROWS } from './first-screen.js';
 import { LIST_EXPR, LIST_ORDERS, MATCHES, MATCHING, SEARCH_SOURCE, matchQuery } from './search-index.js';
 
 /** How the list can be ordered (remembered per device); pinned notes always come first. */
@@ -20,8 +21,9 @@ const RANKED_MATCHES = 500;
  * lead it pinned (0 in a search). The list without a search is read through the list's
  * covering indexes (search-index.js: none parses a note), with each note's rowid; a search
  * asks FTS5 for the rowids of its matches only and keeps, in that list, the notes that match
- * (one small query instead of probing the list's index with every match). Its last read of the
- * list is reused until `changed()` says the notes changed.
+ * (one small query instead of probing the list's index with every match). A ranked search
+ * brings its first rows along (`rows`). Its last read of the list is reused until `changed()`
+ * says the notes changed.
  */
 export function createListReader(db) {
   let version = 0; // bumped by every change to the notes
@@ -36,7 +38,7 @@ export function createListReader(db) {
 
   async function search(scope, sort, match) {
     const known = list?.scope === scope && list.sort === sort && list.version === version ? list : null;
-    const [all, found] = await Promise.all([known ?? readList(scope, sort), db.get(MATCHED, [match])]);
+    const [all, found] = await Promise.all([known ?? readList(scope, sort), db.get(...matchedQuery(scope, match))]);
     const matched = JSON.parse(found.rowids);
     if (found.ranked) {
       // Best first; the notes of other notebooks drop out here.
@@ -46,31 +48,35 @@ export function createListReader(db) {
         const index = all.position.get(rowid);
         if (index !== undefined) ids.push(all.ids[index]);
       }
-      return ids;
+      return { ids, pinned: 0, rows: JSON.parse(found.rows) };
     }
     const wanted = new Set(matched);
-    return all.ids.filter((id, index) => wanted.has(all.rowids[index]));
+    return { ids: all.ids.filter((id, index) => wanted.has(all.rowids[index])), pinned: 0, rows: [] };
   }
 
   return {
     /** Runs a search's statements once, so the first search the user types finds them ready. */
     async warm() {
-      await db.get(MATCHED, ['"notebox"*']);
+      await db.get(...matchedQuery(null, '"notebox"*'));
     },
     changed() {
       version += 1;
     },
-    /** @returns {Promise<{ids: string[], pinned: number}>} ids: a new array, the caller's to change */
+    /**
+     * @returns {Promise<{ids: string[], pinned: number, rows: object[]}>} ids: a new array, the
+     *   caller's to change; rows: some of the first ones (rowsQuery's columns), as read with the ids
+     */
     async read({ scope, query, sort }) {
       const match = matchQuery(query);
-      if (match) return { ids: await search(scope, sort, match), pinned: 0 };
+      if (match) return search(scope, sort, match);
       const all = await readList(scope, sort);
-      return { ids: all.ids.slice(), pinned: all.pinned };
+      return { ids: all.ids.slice(), pinned: all.pinned, rows: [] };
     },
   };
 }
 
-const inScope = (scope) => (scope ? `${LIST_EXPR.notebook} = ?1` : `${LIST_EXPR.notebook} IS NULL`);
+/** SQL: the note is in the notebook `param` (bound to `scope`), or personal (scope null). */
+const inScope = (scope, param = '?1') => (scope ? `${LIST_EXPR.notebook} = ${param}` : `${LIST_EXPR.notebook} IS NULL`);
 
 // The ids (and rowids) come back as JSON arrays: one value crosses from the database's worker
 // to the page, not 10,000 rows (several times faster). The subquery's order is the arrays'.
@@ -81,29 +87,51 @@ function listIds(scope, sort) {
 }
 
 /**
- * The rowids (in ps_data__notes) of a search's matches: best first (`ranked`: FTS5's bm25, a
- * title match counting four times a body match) when there are few enough to rank, else in no
- * order. One query, so one trip to the database's worker. ?1: matchQuery.
+ * [sql, params] of a search's matches, one statement (one trip to the database's worker, which
+ * reads the database once): `rowids` (in ps_data__notes) best first when `ranked` (FTS5's bm25,
+ * a title match counting four times a body match) — when there are few enough to rank, which a
+ * count that stops past RANKED_MATCHES decides — else in no order; and, when ranked, `rows`:
+ * the first MAX_ROWS (a tall screen's worth) in the notebook, as the list shows them. A ranked
+ * search's first notes are seldom the rows the list has read already; the others keep the
+ * list's order, so its first rows are often on screen before the search. (CROSS JOIN: the
+ * matches first, each note found by its rowid; left to itself SQLite scans a list index of the
+ * whole notebook for them, 40 ms and more, 180 ms when that index was not read yet.)
  */
-const MATCHED = `WITH m AS MATERIALIZED (SELECT rowid AS note_rowid FROM ${MATCHING}),
-       n AS (SELECT count(*) <= ${RANKED_MATCHES} AS ranked FROM m)
-  SELECT (SELECT ranked FROM n) AS ranked,
-         CASE WHEN (SELECT ranked FROM n)
-              THEN (SELECT json_group_array(note_rowid) FROM (${MATCHES} ORDER BY rank, note_rowid))
-              ELSE (SELECT json_group_array(note_rowid) FROM m) END AS rowids`;
+function matchedQuery(scope, match) {
+  const sql = `WITH n AS (SELECT count(*) <= ${RANKED_MATCHES} AS ranked FROM (SELECT 1 FROM ${MATCHING} LIMIT ${RANKED_MATCHES + 1})),
+         r AS MATERIALIZED (${MATCHES})
+    SELECT ranked,
+           CASE WHEN ranked THEN (SELECT json_group_array(note_rowid) FROM (SELECT note_rowid FROM r ORDER BY rank, note_rowid))
+                ELSE (SELECT json_group_array(rowid) FROM ${MATCHING}) END AS rowids,
+           CASE WHEN ranked THEN (
+             SELECT json_group_array(json_object(${rowColumns(snippetLength(match)).map(([name, value]) => `'${name}', ${value}`).join(', ')}))
+               FROM notes WHERE id IN (
+                 SELECT s.id FROM r CROSS JOIN ${SEARCH_SOURCE} s ON s.rowid = r.note_rowid
+                  WHERE ${inScope(scope, '?2')} ORDER BY rank, note_rowid LIMIT ${MAX_ROWS}))
+           END AS rows
+      FROM n`;
+  return [sql, scope ? [match, scope] : [match]];
+}
 
 /**
- * [sql, params] of what the rows on screen show: the start of the body, where the list finds
- * the first match of a search for the snippet (list-text.js) — cheaper than FTS5's snippet().
+ * A row of the list as [name, SQL over `notes`]: `snippet` characters of the body, where the
+ * list finds the first match of a search for the snippet (list-text.js) — cheaper than FTS5's
+ * snippet().
  */
+const rowColumns = (snippet) => [
+  ['id', 'id'],
+  ['title', 'substr(title, 1, 300)'],
+  ['snippet', `substr(body, 1, ${snippet})`],
+  ['updated_at', 'updated_at'],
+  ['created_at', 'created_at'],
+  ['pinned', 'coalesce(pinned, 0)'],
+  ['conflicted', 'EXISTS (SELECT 1 FROM note_conflicts c WHERE c.note_id = notes.id)'],
+];
+
+/** [sql, params] of what the rows on screen show (rowColumns). */
 export function rowsQuery(ids, query) {
-  return [
-    `SELECT id, substr(title, 1, 300) AS title, substr(body, 1, ${snippetLength(query)}) AS snippet, updated_at, created_at,
-            coalesce(pinned, 0) AS pinned,
-            EXISTS (SELECT 1 FROM note_conflicts c WHERE c.note_id = notes.id) AS conflicted
-       FROM notes WHERE id IN (SELECT value FROM json_each(?1))`,
-    [JSON.stringify(ids)],
-  ];
+  const columns = rowColumns(snippetLength(query)).map(([name, value]) => `${value} AS ${name}`);
+  return [`SELECT ${columns.join(', ')} FROM notes WHERE id IN (SELECT value FROM json_each(?1))`, [JSON.stringify(ids)]];
 }
 
 /** How much of the body a row reads: a search's snippet may start further in. */

@@ -73,7 +73,9 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
       saved = null;
       renderBusy();
       if (!ids.length) firstLoaded();
-      generation += 1; // anything may have changed: read the rows on screen again
+      generation += 1; // anything may have changed: read the rows on screen again,
+      // but for those read with the ids.
+      for (const row of order.rows) if (!order.waits(row.id)) rows.set(row.id, { ...row, generation });
       refreshRows();
       renderCount();
       renderEmpty();
@@ -141,7 +143,10 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
     fetching = db.getAll(...rowsQuery(wanted, query))
       .then((found) => {
         if (!performance.getEntriesByName('notebox:list-rows').length) performance.mark('notebox:list-rows');
-        for (const row of found) if (!order.waits(row.id)) rows.set(row.id, { ...row, generation: reading });
+        for (const row of found) {
+          // A row read since (with a search's ids) is newer.
+          if (!order.waits(row.id) && !(rows.get(row.id)?.generation > reading)) rows.set(row.id, { ...row, generation: reading });
+        }
         // Only rows near the screen are worth keeping.
         if (rows.size > 4 * FETCH_MARGIN + 200) {
           const near = new Set(ids.slice(from, to));

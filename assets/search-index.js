@@ -6,21 +6,27 @@
 
 const INDEX = 'notes_search';
 const SOURCE = 'ps_data__notes';
+// Prefix indexes of 2 and 3 letters: a search is typed a letter at a time, and without them
+// "th"* merges the entries of every word starting with "th" on each keystroke, and even a
+// count of the first matches ("the"*, LIMIT 501) reads them all first. Changing this text
+// rebuilds the index on every device (below), once.
+const DEFINITION = "USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')";
 const TEXT = (row) => `coalesce(json_extract(${row}.data, '$.title'), ''), coalesce(json_extract(${row}.data, '$.body'), '')`;
 
 /**
  * Creates the search index and its triggers, and the list's indexes, once per database, and
  * rebuilds the search index when it does not hold one entry per note (a database from before
- * the index, or one cleared at logout); then reads it into memory.
+ * the index, or one cleared at logout) or was made with another DEFINITION; then reads it into
+ * memory.
  * PowerSync writes synced rows with INSERT OR REPLACE, whose implicit delete fires no delete
  * trigger: the BEFORE INSERT trigger drops the entry of the row being replaced instead.
  */
 export async function ensureSearchIndex(db) {
   await db.writeTransaction(async (tx) => {
-    await tx.execute(
-      `CREATE VIRTUAL TABLE IF NOT EXISTS ${INDEX}
-         USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')`,
-    );
+    const made = await tx.getOptional(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, [INDEX]);
+    // One made with another definition goes: made again, empty, it is filled below like a new one.
+    if (made && !made.sql.endsWith(DEFINITION)) await tx.execute(`DROP TABLE ${INDEX}`);
+    await tx.execute(`CREATE VIRTUAL TABLE IF NOT EXISTS ${INDEX} ${DEFINITION}`);
     await tx.execute(
       `CREATE TRIGGER IF NOT EXISTS ${INDEX}_replace BEFORE INSERT ON ${SOURCE} BEGIN
          DELETE FROM ${INDEX} WHERE rowid = (SELECT rowid FROM ${SOURCE} WHERE id = NEW.id);
@@ -61,6 +67,9 @@ export async function ensureSearchIndex(db) {
   await db.get(`SELECT sum(length(block)) AS bytes FROM ${INDEX}_data`);
   // And the notes' sizes, which ranking (bm25) reads for every match.
   await db.get(`SELECT sum(length(sz)) AS bytes FROM ${INDEX}_docsize`);
+  // And the index of the notes' ids, through which the list reads the rows it shows: a ranked
+  // search's first rows lie anywhere in it, each otherwise a first read from IndexedDB.
+  await db.get(`SELECT sum(length(id)) AS bytes FROM ${SOURCE} WHERE id > ''`);
   // And the notes themselves, while the whole database fits in SQLite's page cache (the SDK's
   // default is 50 MB): a search's matches lie anywhere in the table, and the rows it shows
   // would otherwise each be a first read from IndexedDB.
