@@ -97,8 +97,11 @@ async function main() {
   await page.locator('.list-count', { hasText: `${total} notes` }).waitFor({ timeout: 300_000 });
   await waitSynced(page, 300_000);
   console.log(`# ${total} notes synced to the browser in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  // The search index is built once per database, in the background: let it finish.
-  await page.waitForTimeout(3000);
+  // The search index is built once per database, in the background: let it finish (the page
+  // marks it; a fixed wait was too short once the index grew its prefix indexes).
+  await page.waitForFunction(() => performance.getEntriesByName('notebox:search-index-ready').length > 0, null, {
+    timeout: 120_000,
+  });
 
   // ---- list usable after a reload ------------------------------------------------------
   const loads = [];

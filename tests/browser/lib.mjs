@@ -135,6 +135,9 @@ export async function logIn(page, user) {
 }
 
 /** Waits until the UI says it is connected and nothing is waiting to upload. */
+/** The titles of the list's rows, in order (not the placeholders of rows still loading). */
+export const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
+
 export async function waitSynced(page, timeout = 30_000) {
   await page.locator('.sync[data-state="online"]').waitFor({ timeout });
 }

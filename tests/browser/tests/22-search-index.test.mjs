@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, logIn, openBrowser, poll, sql } from '../lib.mjs';
+import { closeDb, createUser, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
 import { openNotebook, seedNote, seedNotebook } from '../teams.mjs';
 
 // The index as the first versions of search-index.js made it.
@@ -24,8 +24,6 @@ after(async () => {
   await browser.close();
   await closeDb();
 });
-
-const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
 
 async function expectResults(page, query, expected) {
   await page.getByRole('searchbox', { name: 'Search notes' }).fill(query);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql } from '../lib.mjs';
+import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
 
 const NOTES = [
   ['Pastéis de nata', 'Six egg yolks, cream, sugar, lemon peel. Bake very hot.'],
@@ -37,7 +37,6 @@ after(async () => {
   await closeDb();
 });
 
-const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
 const search = (page) => page.getByRole('searchbox', { name: 'Search notes' });
 
 async function expectResults(page, query, expected) {

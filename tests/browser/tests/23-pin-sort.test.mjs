@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PHONE, closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, shot, sql, waitSynced } from '../lib.mjs';
+import { PHONE, closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, shot, sql, titles, waitSynced } from '../lib.mjs';
 
 // title, created minutes ago, edited minutes ago
 const NOTES = [
@@ -38,7 +38,6 @@ after(async () => {
   await closeDb();
 });
 
-const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
 const expectOrder = (page, expected, message) =>
   poll(async () => JSON.stringify((await titles(page)).map((t) => t.replace(/^Pinned: /, ''))) === JSON.stringify(expected), {
     message: `${message}: ${expected.join(', ')}`,

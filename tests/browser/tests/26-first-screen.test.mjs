@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql } from '../lib.mjs';
+import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
 
 const NOTES = 30;
 let browser;
@@ -57,8 +57,6 @@ async function logOut(page) {
   await page.getByRole('dialog').getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('button', { name: 'Log in' }).waitFor();
 }
-
-const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
 
 before(async () => {
   user = await createUser('Fiona First');
