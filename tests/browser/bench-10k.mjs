@@ -98,10 +98,12 @@ async function main() {
   await waitSynced(page, 300_000);
   console.log(`# ${total} notes synced to the browser in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // The search index is built once per database, in the background: let it finish (the page
-  // marks it; a fixed wait was too short once the index grew its prefix indexes).
+  // marks it; a fixed wait was too short once the index grew its prefix indexes), and the
+  // warming that follows it settle, as it would before anyone reloads.
   await page.waitForFunction(() => performance.getEntriesByName('notebox:search-index-ready').length > 0, null, {
     timeout: 120_000,
   });
+  await page.waitForTimeout(3000);
 
   // ---- list usable after a reload ------------------------------------------------------
   const loads = [];
