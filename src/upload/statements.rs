@@ -211,7 +211,7 @@ fn targets_guard(moves: &str) -> String {
 ///
 /// `guarded`: the statement probes its rows first and touches none when one is off limits
 /// (inside BEGIN … COMMIT, where an error would abort the transaction). Otherwise only the
-/// conflict clause checks each existing row, as it meets it, and `all_or_nothing` undoes
+/// conflict clause checks each existing row, as it meets it, and `Check::AllOrNothing` undoes
 /// the statement when it left one alone: no probe of the table per row, and a plan that
 /// does not depend on what the table holds (the conflict arbiter is its primary key).
 fn put_sql(table: &Table, extra: &str, guarded: bool) -> String {
