@@ -55,9 +55,15 @@ export function createListReader(db) {
   }
 
   return {
-    /** Runs a search's statements once, so the first search the user types finds them ready. */
+    /**
+     * Runs a search once, so the first one the user types finds its statement, and the code
+     * that ranks matches and reads their rows, ready: a search for one note's title, which
+     * finds that note at least (one that found nothing left ranking cold, and the first
+     * ranked search took 100 ms at 10,000 notes, the next ones 35).
+     */
     async warm() {
-      await db.get(...matchedQuery(null, '"notebox"*'));
+      const note = await db.getOptional(`SELECT title FROM notes WHERE title <> '' LIMIT 1`);
+      await search(null, 'edited', matchQuery(note?.title) || '"notebox"*');
     },
     changed() {
       version += 1;

@@ -6,11 +6,12 @@
 
 const INDEX = 'notes_search';
 const SOURCE = 'ps_data__notes';
-// Prefix indexes of 2 and 3 letters: a search is typed a letter at a time, and without them
-// "th"* merges the entries of every word starting with "th" on each keystroke, and even a
-// count of the first matches ("the"*, LIMIT 501) reads them all first. Changing this text
-// rebuilds the index on every device (below), once.
-const DEFINITION = "USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')";
+// No prefix indexes (FTS5's `prefix = '2 3'`): they made a search's short prefixes cheaper
+// to count, but grew the database by a third (30 MB at 10,000 notes: past what the page
+// cache is pre-read for) and slowed the first reload after the index was built; a search is
+// one statement either way (list-queries.js). Changing this text rebuilds the index on every
+// device (below), once.
+const DEFINITION = "USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')";
 const TEXT = (row) => `coalesce(json_extract(${row}.data, '$.title'), ''), coalesce(json_extract(${row}.data, '$.body'), '')`;
 
 /**

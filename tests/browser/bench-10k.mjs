@@ -98,7 +98,7 @@ async function main() {
   await waitSynced(page, 300_000);
   console.log(`# ${total} notes synced to the browser in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // The search index is built once per database, in the background: let it finish (the page
-  // marks it; a fixed wait was too short once the index grew its prefix indexes), and the
+  // marks it; a fixed wait was too short when the index had prefix indexes), and the
   // warming that follows it settle, as it would before anyone reloads.
   await page.waitForFunction(() => performance.getEntriesByName('notebox:search-index-ready').length > 0, null, {
     timeout: 120_000,
