@@ -157,11 +157,14 @@ async fn main() {
             .map(|t| (0..OPS_PER_TX).map(|i| note(t * OPS_PER_TX + i)).collect())
             .collect()
     };
-    // NOTEBOX_BENCH_FLOOR_ONLY=N: only N empty POSTs (the HTTP + auth floor), for a profiler.
-    if let Some(n) = std::env::var("NOTEBOX_BENCH_FLOOR_ONLY")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-    {
+    // For a profiler: NOTEBOX_BENCH_FLOOR_ONLY=N, only N empty POSTs (the HTTP + auth
+    // floor); NOTEBOX_BENCH_PUTS_ONLY=N, only N rounds of (a).
+    let only = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+    };
+    if let Some(n) = only("NOTEBOX_BENCH_FLOOR_ONLY") {
         let started = std::time::Instant::now();
         for _ in 0..n {
             post_bytes(&bench, br#"{"batch":[]}"#.to_vec()).await;
@@ -173,6 +176,19 @@ async fn main() {
         bench.finish().await;
         return;
     }
+    if let Some(n) = only("NOTEBOX_BENCH_PUTS_ONLY") {
+        for _ in 0..n {
+            let rows = fresh();
+            let wall = through_api(&bench, &rows).await;
+            report(
+                "(a) POST /api/data, 100-op PUT transactions",
+                rows.len() * OPS_PER_TX,
+                wall,
+            );
+        }
+        bench.finish().await;
+        return;
+    }
     // Warm both paths (connections, prepared statements) before measuring.
     let mut plain = PgConnection::connect(&bench.url()).await.unwrap();
     through_api(&bench, &fresh()[..5]).await;
@@ -181,19 +197,37 @@ async fn main() {
     baseline(&mut plain, bench.user_id, &fresh()[..5], true).await;
 
     // (d), (d2), (d3) and (a) alternate, fresh rows each round; the medians are compared,
-    // so a neighbour's burst of CPU during one round does not decide the ratio.
+    // so a neighbour's burst of CPU during one round does not decide the ratio. Each starts
+    // from a vacuumed, analyzed table, in an order that rotates every round, so none always
+    // follows the rows the others just wrote (and the autovacuum they wake). Every one
+    // slows as the table grows (by a third from the first round to the last).
     let ops = (TRANSACTIONS * OPS_PER_TX) as f64;
     let (mut baseline_rates, mut api_rates) = (Vec::new(), Vec::new());
     let (mut stamped_rates, mut plain_rates) = (Vec::new(), Vec::new());
     let mut existing: Vec<Uuid> = Vec::new();
-    for _ in 0..ROUNDS {
-        baseline_rates.push(ops / pooled_baseline(&bench, &fresh(), false).await.as_secs_f64());
-        stamped_rates.push(ops / pooled_baseline(&bench, &fresh(), true).await.as_secs_f64());
-        let wall = baseline(&mut plain, bench.user_id, &fresh(), true).await;
-        plain_rates.push(ops / wall.as_secs_f64());
-        let rows = fresh();
-        existing.extend(rows.iter().flatten().map(|(id, _, _)| *id));
-        api_rates.push(ops / through_api(&bench, &rows).await.as_secs_f64());
+    for round in 0..ROUNDS {
+        for step in 0..4 {
+            sqlx::raw_sql("vacuum (analyze) notes")
+                .execute(&mut plain)
+                .await
+                .unwrap();
+            let rows = fresh();
+            match (round + step) % 4 {
+                0 => baseline_rates
+                    .push(ops / pooled_baseline(&bench, &rows, false).await.as_secs_f64()),
+                1 => stamped_rates
+                    .push(ops / pooled_baseline(&bench, &rows, true).await.as_secs_f64()),
+                2 => plain_rates.push(
+                    ops / baseline(&mut plain, bench.user_id, &rows, true)
+                        .await
+                        .as_secs_f64(),
+                ),
+                _ => {
+                    api_rates.push(ops / through_api(&bench, &rows).await.as_secs_f64());
+                    existing.extend(rows.iter().flatten().map(|(id, _, _)| *id));
+                }
+            }
+        }
     }
     drop(plain);
     let (baseline, puts) = (median(baseline_rates.clone()), median(api_rates.clone()));
