@@ -6,11 +6,11 @@
 
 const INDEX = 'notes_search';
 const SOURCE = 'ps_data__notes';
-// No prefix indexes (FTS5's `prefix = '2 3'`): they made a search's short prefixes cheaper
-// to count, but grew the database by a third (30 MB at 10,000 notes: past what the page
-// cache is pre-read for) and slowed the first reload after the index was built; a search is
-// one statement either way (list-queries.js). Changing this text rebuilds the index on every
-// device (below), once.
+// No prefix indexes (FTS5's `prefix = '2 3'`, which a version had): they made short prefixes
+// cheaper to count but the database larger (30 MB at 10,000 notes, near the 32 MB under
+// which the notes are pre-read below), and searches were no faster for them: a search is
+// one statement either way (list-queries.js). Changing this text rebuilds the index on
+// every device (below), once.
 const DEFINITION = "USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')";
 const TEXT = (row) => `coalesce(json_extract(${row}.data, '$.title'), ''), coalesce(json_extract(${row}.data, '$.body'), '')`;
 
