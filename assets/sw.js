@@ -7,8 +7,18 @@ const VERSION = '__NOTEBOX_VERSION__';
 const PRECACHE = ['__NOTEBOX_PRECACHE__'];
 const CACHE = `notebox-${VERSION}`;
 const HASHED = /^\/vendor\/.+-[A-Za-z0-9_-]{8}\.[a-z]+$/;
+// The version is a hash of these files, so the cache installed with it holds them as the
+// network serves them: they are never written again (a page asks for some sixty at once,
+// and writing each back made the others wait in this worker).
+const PRECACHED = new Set(PRECACHE);
+let opened = null;
+const cache = () => (opened ??= caches.open(CACHE));
 
 self.addEventListener('install', (event) => {
+  // Where the browser can (Chromium's static routes), a script goes to the network at once,
+  // racing this worker's answer, which is used when the network fails (offline): a page
+  // asks for some sixty at once, and each waited its turn in this worker.
+  event.addRoutes?.({ condition: { requestDestination: 'script' }, source: 'race-network-and-fetch-handler' }).catch(() => {});
   event.waitUntil(
     caches
       .open(CACHE)
@@ -40,36 +50,33 @@ self.addEventListener('fetch', (event) => {
 
 /** Every client-side route is index.html: serve it fresh, or the cached copy offline. */
 async function page(request) {
-  const cache = await caches.open(CACHE);
   try {
-    const response = await fetch(request);
-    if (response.ok && (response.headers.get('content-type') ?? '').startsWith('text/html')) {
-      await cache.put('/', response.clone());
-    }
-    return response;
+    return await fetch(request);
   } catch (error) {
-    return (await cache.match('/')) ?? Promise.reject(error);
+    return (await (await cache()).match('/')) ?? Promise.reject(error);
   }
 }
 
-/** The page gets the answer at once; the copy kept for offline use is written meanwhile. */
+/** The page gets the answer at once; a file not installed with this version is kept meanwhile. */
 async function networkFirst(event) {
   const { request } = event;
-  const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
-    if (response.ok) event.waitUntil(cache.put(request, response.clone()));
+    if (response.ok && !PRECACHED.has(new URL(request.url).pathname)) {
+      const copy = response.clone();
+      event.waitUntil(cache().then((kept) => kept.put(request, copy)));
+    }
     return response;
   } catch (error) {
-    return (await cache.match(request, { ignoreSearch: true })) ?? Promise.reject(error);
+    return (await (await cache()).match(request, { ignoreSearch: true })) ?? Promise.reject(error);
   }
 }
 
 async function cacheFirst(request) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(request);
+  const kept = await cache();
+  const cached = await kept.match(request);
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok) await cache.put(request, response.clone());
+  if (response.ok) await kept.put(request, response.clone());
   return response;
 }
