@@ -58,8 +58,7 @@ export function createListReader(db) {
     /**
      * Runs a search once, so the first one the user types finds its statement, and the code
      * that ranks matches and reads their rows, ready: a search for one note's title, which
-     * finds that note at least (one that found nothing left ranking cold, and the first
-     * ranked search took 100 ms at 10,000 notes, the next ones 35).
+     * finds that note at least (one that found nothing left ranking and reading rows cold).
      */
     async warm() {
       const note = await db.getOptional(`SELECT title FROM notes WHERE title <> '' LIMIT 1`);
