@@ -134,10 +134,30 @@ export async function logIn(page, user) {
   await page.getByRole('searchbox', { name: 'Search notes' }).waitFor();
 }
 
-/** Waits until the UI says it is connected and nothing is waiting to upload. */
+/**
+ * A browser logged in as `user`, once its list counts `count` (the list's own words, e.g.
+ * "3 notes").
+ */
+export async function openLoggedIn(user, count, { timeout = 30_000 } = {}) {
+  const browser = await openBrowser();
+  await logIn(browser.page, user);
+  await browser.page.locator('.list-count', { hasText: count }).waitFor({ timeout });
+  return browser;
+}
+
 /** The titles of the list's rows, in order (not the placeholders of rows still loading). */
 export const titles = (page) => page.locator('.note-item:not(.loading) .note-title').allTextContents();
 
+/** Types `query` into the search and waits until the list shows exactly `expected` (titles, in order). */
+export async function expectResults(page, query, expected) {
+  await page.getByRole('searchbox', { name: 'Search notes' }).fill(query);
+  await poll(async () => JSON.stringify(await titles(page)) === JSON.stringify(expected), {
+    message: `“${query}” → ${expected.join(', ')} (got ${JSON.stringify(await titles(page))})`,
+    timeout: 10_000,
+  });
+}
+
+/** Waits until the UI says it is connected and nothing is waiting to upload. */
 export async function waitSynced(page, timeout = 30_000) {
   await page.locator('.sync[data-state="online"]').waitFor({ timeout });
 }

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, logIn, openBrowser, poll, sql } from '../lib.mjs';
+import { closeDb, createUser, openLoggedIn, poll, sql } from '../lib.mjs';
 
 const NOTES = 2100;
 let browser;
@@ -21,9 +21,7 @@ before(async () => {
        FROM generate_series(1, $2::int) AS i`,
     [user.id, NOTES],
   );
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: '2,100 notes' }).waitFor({ timeout: 120_000 });
+  browser = await openLoggedIn(user, '2,100 notes', { timeout: 120_000 });
 });
 after(async () => {
   await browser.close();

@@ -1,10 +1,11 @@
 // The search index on the device: one made with another definition (the prefix indexes a
-// version of search-index.js had) is rebuilt once, in the background, and finds what it found before; a search in a
-// notebook lists that notebook's matches only (a ranked search reads its first rows with them).
+// version of search-index.js had) is rebuilt once, in the background, and finds what it
+// found before; a search in a notebook lists that notebook's matches only (a ranked search
+// reads its first rows with them).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
+import { closeDb, createUser, expectResults, openLoggedIn, sql } from '../lib.mjs';
 import { openNotebook, seedNote, seedNotebook } from '../teams.mjs';
 
 // The index as a version of search-index.js made it, with prefix indexes of 2 and 3 letters.
@@ -16,22 +17,12 @@ before(async () => {
   for (const [title, body] of [['Pastéis de nata', 'Egg yolks, cream.'], ['Lisbon trip', 'Pastéis at Belém.'], ['Groceries', 'Bread.']]) {
     await sql('INSERT INTO notes (id, owner_id, title, body) VALUES (gen_random_uuid(), $1, $2, $3)', [user.id, title, body]);
   }
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: '3 notes' }).waitFor({ timeout: 30_000 });
+  browser = await openLoggedIn(user, '3 notes');
 });
 after(async () => {
   await browser.close();
   await closeDb();
 });
-
-async function expectResults(page, query, expected) {
-  await page.getByRole('searchbox', { name: 'Search notes' }).fill(query);
-  await poll(async () => JSON.stringify(await titles(page)) === JSON.stringify(expected), {
-    message: `“${query}” → ${expected.join(', ')} (got ${JSON.stringify(await titles(page))})`,
-    timeout: 10_000,
-  });
-}
 
 /** Runs `statements` in the user's local database, opened as the app opens it; the last one's rows. */
 function local(page, statements) {

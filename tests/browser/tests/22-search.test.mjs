@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
+import { closeDb, createUser, expectAxeClean, expectResults, openLoggedIn, poll, sql, titles } from '../lib.mjs';
 
 const NOTES = [
   ['Pastéis de nata', 'Six egg yolks, cream, sugar, lemon peel. Bake very hot.'],
@@ -28,9 +28,7 @@ before(async () => {
       [user.id, title, body, i],
     );
   }
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: `${NOTES.length} notes` }).waitFor({ timeout: 30_000 });
+  browser = await openLoggedIn(user, `${NOTES.length} notes`);
 });
 after(async () => {
   await browser.close();
@@ -38,14 +36,6 @@ after(async () => {
 });
 
 const search = (page) => page.getByRole('searchbox', { name: 'Search notes' });
-
-async function expectResults(page, query, expected) {
-  await search(page).fill(query);
-  await poll(async () => JSON.stringify(await titles(page)) === JSON.stringify(expected), {
-    message: `“${query}” → ${expected.join(', ')} (got ${JSON.stringify(await titles(page))})`,
-    timeout: 10_000,
-  });
-}
 
 test('accents are folded, words are prefixes, every word must match, best first', async () => {
   const { page } = browser;

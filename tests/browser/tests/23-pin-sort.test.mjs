@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PHONE, closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, shot, sql, titles, waitSynced } from '../lib.mjs';
+import { PHONE, closeDb, createUser, expectAxeClean, logIn, openBrowser, openLoggedIn, poll, shot, sql, titles, waitSynced } from '../lib.mjs';
 
 // title, created minutes ago, edited minutes ago
 const NOTES = [
@@ -29,9 +29,7 @@ before(async () => {
     );
     ids[title] = row.id;
   }
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: '3 notes' }).waitFor({ timeout: 30_000 });
+  browser = await openLoggedIn(user, '3 notes');
 });
 after(async () => {
   await browser.close();

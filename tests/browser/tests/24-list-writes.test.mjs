@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, logIn, openBrowser, poll, sql } from '../lib.mjs';
+import { closeDb, createUser, openLoggedIn, poll, sql } from '../lib.mjs';
 
 // title, edited minutes ago, pinned
 const NOTES = [
@@ -25,9 +25,7 @@ before(async () => {
       [user.id, title, edited, pinned],
     );
   }
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: '4 notes' }).waitFor({ timeout: 30_000 });
+  browser = await openLoggedIn(user, '4 notes');
 });
 after(async () => {
   await browser.close();

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeDb, createUser, expectAxeClean, logIn, openBrowser, poll, sql, titles } from '../lib.mjs';
+import { closeDb, createUser, expectAxeClean, logIn, openLoggedIn, poll, sql, titles } from '../lib.mjs';
 
 const NOTES = 30;
 let browser;
@@ -61,9 +61,7 @@ async function logOut(page) {
 before(async () => {
   user = await createUser('Fiona First');
   await seed(user, 'Note');
-  browser = await openBrowser();
-  await logIn(browser.page, user);
-  await browser.page.locator('.list-count', { hasText: `${NOTES} notes` }).waitFor({ timeout: 30_000 });
+  browser = await openLoggedIn(user, `${NOTES} notes`);
   await browser.page.locator('.sync[data-state="online"]').waitFor({ timeout: 30_000 });
   await waitSaved(browser.page, user);
 });
