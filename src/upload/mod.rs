@@ -15,6 +15,7 @@ mod rejections;
 mod request;
 mod schema;
 mod statements;
+mod typed;
 mod values;
 
 use std::sync::{Arc, RwLock};

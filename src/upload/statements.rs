@@ -1,6 +1,7 @@
 //! The SQL text of upload statements, built from a table's catalog entry and its sync-schema
 //! access rule. Parameters: `$1` the ids (text[]), `$2` the uploader's user id (text); PUT
-//! then one text[] per writable column, PATCH `$3` the ids with `$1` the rows (jsonb).
+//! then one array per writable column (text[], or typed: see `typed`), PATCH `$3` the ids
+//! with `$1` the rows (jsonb).
 //!
 //! Who may write is part of every statement, and each statement is all-or-nothing by
 //! itself, evaluated set-based in Postgres (no per-row round trip): the row filter
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use super::request::Op;
 use super::schema::{Table, quote};
+use super::typed::Native;
 use crate::schema::Access;
 
 /// Roles that may change a notebook's notes, or rename it.
@@ -152,7 +154,7 @@ fn personal_of_another(table: &Table, x: &str) -> String {
     )
 }
 
-/// The moves of a PUT: ids and the notebook column's text[] parameter.
+/// The moves of a PUT: ids and the notebook column's parameter (text[] or uuid[]).
 fn put_moves(notebook_array: &str) -> String {
     format!("unnest($1::text[], {notebook_array}) as n(id, nb)")
 }
@@ -214,7 +216,9 @@ fn targets_guard(moves: &str) -> String {
 /// conflict clause checks each existing row, as it meets it, and `Check::AllOrNothing` undoes
 /// the statement when it left one alone: no probe of the table per row, and a plan that
 /// does not depend on what the table holds (the conflict arbiter is its primary key).
-fn put_sql(table: &Table, extra: &str, guarded: bool) -> String {
+///
+/// `typed`: the columns of a `Native` type come as arrays of that type (see `typed`).
+fn put_sql(table: &Table, extra: &str, guarded: bool, typed: bool) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
     let mut columns = vec![id.clone(), owner.clone()];
@@ -225,17 +229,27 @@ fn put_sql(table: &Table, extra: &str, guarded: bool) -> String {
     let mut moves = None;
     for (i, column) in table.writable.iter().enumerate() {
         let name = quote(&column.name);
-        let value = format!("v.c{}::{}", i + 1, column.sql_type);
+        let native = Native::of(column).filter(|_| typed);
+        let (array, value) = match native {
+            Some(native) => (
+                format!("${}::{}", i + 3, native.array_type()),
+                format!("v.c{}", i + 1),
+            ),
+            None => (
+                format!("${}::text[]", i + 3),
+                format!("v.c{}::{}", i + 1, column.sql_type),
+            ),
+        };
         values.push(match &column.default {
             Some(default) => format!("coalesce({value}, {default})"),
             None => value,
         });
-        arrays.push(format!("${}::text[]", i + 3));
         aliases.push(format!("c{}", i + 1));
         updates.push(format!("{name} = excluded.{name}"));
         if Some(column.name.as_str()) == notebook_column(table) {
-            moves = Some(put_moves(&format!("${}::text[]", i + 3)));
+            moves = Some(put_moves(&array));
         }
+        arrays.push(array);
         columns.push(name);
     }
     if let Some(stamp) = &table.stamp {
@@ -384,7 +398,8 @@ const MAX_PATCH_SHAPES: usize = 256;
 /// PUT and DELETE in each `Form`, in the order of `FORMS`.
 #[derive(Debug, Default)]
 pub struct Statements {
-    put: [Arc<str>; 3],
+    /// Sending text, then typed (see `typed`).
+    put: [[Arc<str>; 2]; 3],
     delete: [Arc<str>; 3],
     /// `denied_rows` for PUT, PATCH and DELETE.
     denied: [Arc<str>; 3],
@@ -398,12 +413,14 @@ impl Statements {
             put: FORMS.map(|form| {
                 let guarded = form == Form::InTransaction;
                 let first_param = table.writable.len() + 3;
-                form.build(
-                    |extra| put_sql(table, extra, guarded),
-                    first_param,
-                    Check::AllOrNothing,
-                )
-                .into()
+                [false, true].map(|typed| {
+                    form.build(
+                        |extra| put_sql(table, extra, guarded, typed),
+                        first_param,
+                        Check::AllOrNothing,
+                    )
+                    .into()
+                })
             }),
             delete: FORMS.map(|form| {
                 form.build(|extra| delete_sql(table, extra), 3, Check::Count)
@@ -416,8 +433,9 @@ impl Statements {
     }
 
     /// Statements are `Arc<str>`: handing one to sqlx is a refcount, not a copy.
-    pub fn put(&self, form: Form) -> Arc<str> {
-        self.put[form as usize].clone()
+    /// `typed`: the statement taking the columns of a `Native` type as arrays of it.
+    pub fn put(&self, form: Form, typed: bool) -> Arc<str> {
+        self.put[form as usize][usize::from(typed)].clone()
     }
 
     pub fn delete(&self, form: Form) -> Arc<str> {

@@ -505,6 +505,80 @@ async fn values_are_coerced_by_postgres_for_configured_tables(pool: PgPool) {
     assert!(flag);
 }
 
+/// Times in the form notebox sends typed (see `upload::typed`) and in forms it leaves to
+/// Postgres end up the same instant Postgres itself reads from the text, whether each
+/// travels alone or among values of the other kind (then the whole statement sends text).
+#[sqlx::test]
+async fn times_are_stored_as_postgres_reads_them_whatever_their_form(pool: PgPool) {
+    let f = fixture(pool.clone(), config_for(&pool)).await;
+    let (_, alice) = &f.alice;
+    let times = [
+        "2026-11-24T10:00:00Z",
+        "2026-11-24T10:00:00.1Z",
+        "2026-11-24T10:00:00.123456Z",
+        "2026-11-24T10:00:00.999999-03:30",
+        "2026-11-24T23:59:59.5+14:00",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999Z",
+        "2026-11-24T10:00:00.1234567Z",
+        "2026-11-24 10:00:00+02",
+        "2026-11-24T23:59:60Z",
+        "2026-11-24T24:00:00Z",
+        "2026-11-24t10:00:00z",
+        "2026-11-24T10:00:00",
+    ];
+    let alone: Vec<String> = times.iter().map(|_| new_id()).collect();
+    for (tx, (id, time)) in alone.iter().zip(times).enumerate() {
+        let response = f
+            .upload(alice, json!({"batch": [put(id, tx as i64, json!({"created_at": time, "updated_at": time}))]}))
+            .await;
+        assert_eq!(
+            response.json()["results"][0]["status"],
+            "success",
+            "{time}: {:?}",
+            response.json()
+        );
+    }
+    let together: Vec<String> = times.iter().map(|_| new_id()).collect();
+    let batch: Vec<Value> = together
+        .iter()
+        .zip(times)
+        .map(|(id, time)| put(id, 100, json!({"created_at": time, "updated_at": time})))
+        .collect();
+    let response = f.upload(alice, json!({"batch": batch})).await;
+    assert_eq!(
+        response.json()["results"][0]["status"],
+        "success",
+        "{:?}",
+        response.json()
+    );
+    for (ids, how) in [(&alone, "alone"), (&together, "together")] {
+        for (id, time) in ids.iter().zip(times) {
+            let same: (bool, bool) = sqlx::query_as(
+                "select created_at = $2::timestamptz, updated_at = $2::timestamptz from notes where id = $1::uuid",
+            )
+            .bind(id)
+            .bind(time)
+            .fetch_one(&f.pool)
+            .await
+            .unwrap();
+            assert_eq!(same, (true, true), "{time} ({how})");
+        }
+    }
+    let response = f
+        .upload(
+            alice,
+            json!({"batch": [put(&new_id(), 200, json!({"created_at": "2026-02-30T10:00:00Z"}))]}),
+        )
+        .await;
+    assert_eq!(
+        response.json()["results"][0]["code"],
+        "22008",
+        "{:?}",
+        response.json()
+    );
+}
+
 #[sqlx::test]
 async fn patch_or_delete_of_a_missing_row_succeeds(pool: PgPool) {
     let f = fixture(pool.clone(), config_for(&pool)).await;

@@ -11,10 +11,11 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::helpers::config_for;
 
-/// `EXECUTE put_…(…)` arguments: one id, the owner, one text[] per writable column.
+/// `EXECUTE put_…(…)` arguments: one id, the owner, one array per writable column (of
+/// whichever type the statement takes it as).
 fn arguments(id: &str, owner: &str, writable: usize) -> String {
     let mut arguments = vec![format!("'{{{id}}}'"), format!("'{owner}'")];
-    arguments.extend((0..writable).map(|_| "array[null]::text[]".to_owned()));
+    arguments.extend((0..writable).map(|_| "'{NULL}'".to_owned()));
     arguments.join(", ")
 }
 
@@ -62,7 +63,9 @@ async fn a_kept_lone_put_plan_never_reads_notes_after_an_empty_start(pool: PgPoo
         .await
         .unwrap();
     for form in [Form::InTransaction, Form::Alone] {
-        prepare_on_empty_table(&mut conn, notes, form, &owner).await;
+        for typed in [false, true] {
+            prepare_on_empty_table(&mut conn, notes, form, typed, &owner).await;
+        }
     }
     sqlx::query(
         "insert into notes (id, owner_id, title) select gen_random_uuid(), $1::uuid, 'n' || i \
@@ -75,17 +78,19 @@ async fn a_kept_lone_put_plan_never_reads_notes_after_an_empty_start(pool: PgPoo
 
     let id = uuid::Uuid::new_v4().to_string();
     let arguments = arguments(&id, &owner, notes.writable.len());
-    let plan = explain(&mut conn, "put_alone", &arguments).await;
-    let reads: Vec<&str> = plan
-        .lines()
-        .filter(|l| l.contains("Scan") && l.contains(" on notes "))
-        .collect();
-    assert!(reads.is_empty(), "a lone PUT reads the table:\n{plan}");
-    assert!(
-        plan.contains("Conflict Arbiter Indexes: notes_pkey"),
-        "{plan}"
-    );
-    let control = explain(&mut conn, "put_intransaction", &arguments).await;
+    for statement in ["put_alone_text", "put_alone_typed"] {
+        let plan = explain(&mut conn, statement, &arguments).await;
+        let reads: Vec<&str> = plan
+            .lines()
+            .filter(|l| l.contains("Scan") && l.contains(" on notes "))
+            .collect();
+        assert!(reads.is_empty(), "a lone PUT reads the table:\n{plan}");
+        assert!(
+            plan.contains("Conflict Arbiter Indexes: notes_pkey"),
+            "{plan}"
+        );
+    }
+    let control = explain(&mut conn, "put_intransaction_typed", &arguments).await;
     assert!(
         control.contains("Seq Scan on notes"),
         "control: Postgres no longer keeps a generic plan made on the empty table, so this \
@@ -93,14 +98,20 @@ async fn a_kept_lone_put_plan_never_reads_notes_after_an_empty_start(pool: PgPoo
     );
 }
 
-/// Prepares the PUT of `notes` in `form` (as `put_intransaction` or `put_alone`) and runs
-/// it more often than the 5 custom plans after which Postgres may switch to a generic one,
-/// while the table is empty.
-async fn prepare_on_empty_table(conn: &mut PgConnection, notes: &Table, form: Form, owner: &str) {
-    let name = format!("put_{form:?}").to_lowercase();
+/// Prepares the PUT of `notes` in `form`, sending text or typed values (as
+/// `put_intransaction_text`, `put_alone_typed`…), and runs it more often than the 5 custom
+/// plans after which Postgres may switch to a generic one, while the table is empty.
+async fn prepare_on_empty_table(
+    conn: &mut PgConnection,
+    notes: &Table,
+    form: Form,
+    typed: bool,
+    owner: &str,
+) {
+    let name = format!("put_{form:?}_{}", if typed { "typed" } else { "text" }).to_lowercase();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "prepare {name} as {}",
-        notes.statements.put(form)
+        notes.statements.put(form, typed)
     )))
     .execute(&mut *conn)
     .await
@@ -181,12 +192,17 @@ async fn only_a_lone_put_keeps_its_plan(pool: PgPool) {
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    let lone_puts =
-        [Form::Alone, Form::Claiming].map(|form| schema.tables["notes"].statements.put(form));
-    assert!(!prepared.is_empty());
+    let lone_puts = [Form::Alone, Form::Claiming]
+        .map(|form| [false, true].map(|typed| schema.tables["notes"].statements.put(form, typed)));
+    assert!(
+        prepared
+            .iter()
+            .any(|statement| **statement == *lone_puts[0][1]),
+        "a lone PUT of uuids and times in their common form goes typed: {prepared:?}"
+    );
     for statement in &prepared {
         assert!(
-            lone_puts.iter().any(|put| **put == **statement),
+            lone_puts.iter().flatten().any(|put| **put == **statement),
             "kept prepared: {statement}"
         );
     }

@@ -1,9 +1,10 @@
 //! Applies one client transaction as one Postgres transaction.
 //!
 //! Fast path: consecutive entries of the same table and op become one multi-row statement.
-//! PUT rows travel as one text[] parameter per column (`unnest`), PATCH rows as one jsonb
-//! document (`jsonb_populate_recordset`, since each may name other columns); either way
-//! Postgres coerces every value from text to its column type. Ownership is part of every statement's WHERE
+//! PUT rows travel as one array parameter per column (`unnest`): uuids and times typed
+//! when all are in the form both sides read alike (`typed`), every other value as text.
+//! PATCH rows travel as one jsonb document (`jsonb_populate_recordset`, since each may name
+//! other columns). Postgres coerces every value sent as text to its column type. Ownership is part of every statement's WHERE
 //! clause, and a statement touching any row of another user touches none, so each statement
 //! is all-or-nothing by itself: a transaction of one statement (100 PUTs, or one edit) runs
 //! without BEGIN/COMMIT in one round trip. When a statement touched fewer rows than it was

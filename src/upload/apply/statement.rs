@@ -11,7 +11,9 @@ use uuid::Uuid;
 use super::{Checked, Group, Rejection};
 use crate::upload::ledger::{self, LedgerKey};
 use crate::upload::request::Op;
+use crate::upload::schema::{Column, Table};
 use crate::upload::statements::{Form, REFUSED, cached_plan, notebook_column, refusal};
+use crate::upload::typed::{self, Native, Values};
 
 /// What one statement did.
 pub(super) enum Ran {
@@ -98,17 +100,14 @@ async fn run_statement(
     let statements = &table.statements;
     let query = match group.op {
         Op::Put => {
-            // One text[] per column (not one jsonb document): Postgres still coerces each
-            // value from text, without parsing and walking a JSON document first.
-            let sql = statements.put(form);
+            // One array per column (not one jsonb document): uuids and times typed when
+            // they all are in the form both sides read alike, else text for Postgres to
+            // coerce, without parsing and walking a JSON document first.
+            let (typed, columns) = put_values(table, checked, &group.entries);
+            let sql = statements.put(form, typed);
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text);
-            for column in &table.writable {
-                let values: Vec<Option<Cow<str>>> = group
-                    .entries
-                    .iter()
-                    .map(|&i| as_text(checked[i].data.get(&column.name)))
-                    .collect();
-                query = query.bind(values);
+            for values in columns {
+                query = values.bind(query);
             }
             query
         }
@@ -145,6 +144,38 @@ async fn run_statement(
     };
     let query = query.persistent(cached_plan(group.op, form));
     execute(conn, query, form, claim).await
+}
+
+/// A PUT's columns, one array each: with the `Native` ones typed (true), or all as text
+/// when one of those values is in a form only Postgres should read (false).
+fn put_values<'c>(
+    table: &Table,
+    checked: &'c [Checked<'_>],
+    entries: &[usize],
+) -> (bool, Vec<Values<'c>>) {
+    let column = |column: &Column| -> Vec<Option<&'c Value>> {
+        entries
+            .iter()
+            .map(|&i| checked[i].data.get(&column.name))
+            .collect()
+    };
+    let text =
+        |values: Vec<Option<&'c Value>>| Values::Text(values.into_iter().map(as_text).collect());
+    let typed: Option<Vec<Values>> = table
+        .writable
+        .iter()
+        .map(|c| match Native::of(c) {
+            Some(native) => typed::convert(native, &column(c)),
+            None => Some(text(column(c))),
+        })
+        .collect();
+    match typed {
+        Some(columns) => (true, columns),
+        None => (
+            false,
+            table.writable.iter().map(|c| text(column(c))).collect(),
+        ),
+    }
 }
 
 /// The entry of `group` (`ids` its rows' ids) the uploader (`owner_text`) may not write,
