@@ -127,7 +127,11 @@ export function createListOrder(db, signal, { ready, onRead, onError, onDiscarde
       written.set(id, change);
       place(id, row);
       write.then(
-        () => { change.from = issued + 1; },
+        () => {
+          change.from = issued + 1;
+          // The next read must see the write, before the database says the notes changed.
+          reader.changed();
+        },
         () => {
           if (written.get(id) === change) written.delete(id);
           refresh();

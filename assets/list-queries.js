@@ -23,13 +23,16 @@ const RANKED_MATCHES = 500;
  * asks FTS5 for the rowids of its matches only and keeps, in that list, the notes that match
  * (one small query instead of probing the list's index with every match). A ranked search
  * brings its first rows along (`rows`). Its last read of the list is reused until `changed()`
- * says the notes changed.
+ * says the notes changed: by a search, and by the list itself when a search is cleared (no
+ * trip to the database, and none of the garbage of 10,000 ids read again, whose collection
+ * in the database's worker could then stall the next search).
  */
 export function createListReader(db) {
   let version = 0; // bumped by every change to the notes
   let list = null; // {scope, sort, version, ids, rowids, pinned, position: rowid → index}
 
   async function readList(scope, sort) {
+    if (list?.scope === scope && list.sort === sort && list.version === version) return list;
     const at = version;
     const found = await db.get(...listIds(scope, sort));
     list = { scope, sort, version: at, ids: JSON.parse(found.ids), rowids: JSON.parse(found.rowids), pinned: found.pinned, position: null };
@@ -37,8 +40,7 @@ export function createListReader(db) {
   }
 
   async function search(scope, sort, match) {
-    const known = list?.scope === scope && list.sort === sort && list.version === version ? list : null;
-    const [all, found] = await Promise.all([known ?? readList(scope, sort), db.get(...matchedQuery(scope, match))]);
+    const [all, found] = await Promise.all([readList(scope, sort), db.get(...matchedQuery(scope, match))]);
     const matched = JSON.parse(found.rowids);
     if (found.ranked) {
       // Best first; the notes of other notebooks drop out here.
@@ -64,6 +66,7 @@ export function createListReader(db) {
       const note = await db.getOptional(`SELECT title FROM notes WHERE title <> '' LIMIT 1`);
       await search(null, 'edited', matchQuery(note?.title) || '"notebox"*');
     },
+    /** The notes changed (in the database, or written here): the list is read again. */
     changed() {
       version += 1;
     },
@@ -94,27 +97,29 @@ function listIds(scope, sort) {
 /**
  * [sql, params] of a search's matches, one statement (one trip to the database's worker, which
  * reads the database once): `rowids` (in ps_data__notes) best first when `ranked` (FTS5's bm25,
- * a title match counting four times a body match) — when there are few enough to rank, which a
- * count that stops past RANKED_MATCHES decides — else in no order; and, when ranked, `rows`:
- * the first MAX_ROWS (a tall screen's worth) in the notebook, as the list shows them. A ranked
+ * a title match counting four times a body match) when there are few enough to rank, else in
+ * no order. One pass over the matches gives their rowids and their count: a search with many
+ * matches ("the") asks FTS5 once (a count that stopped past RANKED_MATCHES, then the rowids,
+ * took a third longer); a ranked one asks again, for bm25. When ranked, `rows`: the first
+ * MAX_ROWS (a tall screen's worth) in the notebook, as the list shows them. A ranked
  * search's first notes are seldom the rows the list has read already; the others keep the
  * list's order, so its first rows are often on screen before the search. (CROSS JOIN: the
  * matches first, each note found by its rowid; left to itself SQLite scans a list index of the
  * whole notebook for them, 40 ms and more, 180 ms when that index was not read yet.)
  */
 function matchedQuery(scope, match) {
-  const sql = `WITH n AS (SELECT count(*) <= ${RANKED_MATCHES} AS ranked FROM (SELECT 1 FROM ${MATCHING} LIMIT ${RANKED_MATCHES + 1})),
+  const sql = `WITH m AS (SELECT count(*) <= ${RANKED_MATCHES} AS ranked, json_group_array(rowid) AS rowids FROM ${MATCHING}),
          r AS MATERIALIZED (${MATCHES})
     SELECT ranked,
            CASE WHEN ranked THEN (SELECT json_group_array(note_rowid) FROM (SELECT note_rowid FROM r ORDER BY rank, note_rowid))
-                ELSE (SELECT json_group_array(rowid) FROM ${MATCHING}) END AS rowids,
+                ELSE rowids END AS rowids,
            CASE WHEN ranked THEN (
              SELECT json_group_array(json_object(${rowColumns(snippetLength(match)).map(([name, value]) => `'${name}', ${value}`).join(', ')}))
                FROM notes WHERE id IN (
                  SELECT s.id FROM r CROSS JOIN ${SEARCH_SOURCE} s ON s.rowid = r.note_rowid
                   WHERE ${inScope(scope, '?2')} ORDER BY rank, note_rowid LIMIT ${MAX_ROWS}))
            END AS rows
-      FROM n`;
+      FROM m`;
   return [sql, scope ? [match, scope] : [match]];
 }
 

@@ -184,8 +184,10 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
 
   function visibleRange(margin) {
     if (!rowHeight) measure();
-    const top = list.scrollTop;
     const height = list.clientHeight || 800;
+    // Where the list will be scrolled to once it is laid out: a list grown shorter than the
+    // scroll position is scrolled up to its end.
+    const top = Math.min(list.scrollTop, Math.max(0, ids.length * rowHeight - height));
     const from = Math.max(0, Math.floor(top / rowHeight) - margin);
     const to = Math.min(ids.length, Math.ceil((top + height) / rowHeight) + margin);
     return [from, to];
@@ -193,9 +195,11 @@ export function createNoteList(db, signal, { onOpen, onDelete, onCreate, onToggl
 
   /** Puts the rows in view in the page (and only those), each where it belongs. */
   function draw() {
+    // Read before the page changes: read after, the scroll position would lay the page out
+    // at once (2-15 ms of a search's result on a busy machine), and again for the frame.
+    const [from, to] = visibleRange(OVERSCAN);
     sizer.style.height = `${ids.length * rowHeight}px`;
     list.hidden = loaded && ids.length === 0;
-    const [from, to] = visibleRange(OVERSCAN);
     const keep = new Map(); // id → position
     for (let index = from; index < to; index += 1) keep.set(ids[index], index);
     // The active row stays in the page while the list has focus (aria-activedescendant).
