@@ -153,27 +153,29 @@ fn put_values<'c>(
     checked: &'c [Checked<'_>],
     entries: &[usize],
 ) -> (bool, Vec<Values<'c>>) {
-    let column = |column: &Column| -> Vec<Option<&'c Value>> {
-        entries
-            .iter()
-            .map(|&i| checked[i].data.get(&column.name))
-            .collect()
-    };
-    let text =
-        |values: Vec<Option<&'c Value>>| Values::Text(values.into_iter().map(as_text).collect());
-    let typed: Option<Vec<Values>> = table
+    let columns: Vec<(&Column, Vec<Option<&'c Value>>)> = table
         .writable
         .iter()
-        .map(|c| match Native::of(c) {
-            Some(native) => typed::convert(native, &column(c)),
-            None => Some(text(column(c))),
+        .map(|column| {
+            let values = entries.iter().map(|&i| checked[i].data.get(&column.name));
+            (column, values.collect())
+        })
+        .collect();
+    let text = |values: &[Option<&'c Value>]| {
+        Values::Text(values.iter().map(|value| as_text(*value)).collect())
+    };
+    let typed: Option<Vec<Values>> = columns
+        .iter()
+        .map(|(column, values)| match Native::of(column) {
+            Some(native) => typed::convert(native, values),
+            None => Some(text(values)),
         })
         .collect();
     match typed {
-        Some(columns) => (true, columns),
+        Some(typed) => (true, typed),
         None => (
             false,
-            table.writable.iter().map(|c| text(column(c))).collect(),
+            columns.iter().map(|(_, values)| text(values)).collect(),
         ),
     }
 }
