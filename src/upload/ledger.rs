@@ -15,7 +15,7 @@ pub type LedgerKey<'a> = (&'a str, i64);
 pub fn claim_cte(first_param: usize) -> String {
     format!(
         "claim as (insert into upload_ledger (user_id, client_id, tx_id) \
-         values ($2::text::uuid, ${a}, ${b}) on conflict do nothing returning 1)",
+         values ($2::uuid, ${a}, ${b}) on conflict do nothing returning 1)",
         a = first_param,
         b = first_param + 1
     )

@@ -55,20 +55,19 @@ pub struct Edit<'a> {
 pub async fn merge_edits(
     conn: &mut PgConnection,
     table: &Table,
-    owner: &str,
     user: Uuid,
     edits: &mut [Edit<'_>],
 ) -> Result<(), sqlx::Error> {
     let columns: Vec<&str> = table.merged.to_vec();
     let ids: Vec<&str> = edits.iter().map(|e| e.id).collect();
-    let stored = stored_texts(conn, table, owner, &ids, &columns).await?;
+    let stored = stored_texts(conn, table, user, &ids, &columns).await?;
     let gone: Vec<&str> = ids
         .iter()
         .copied()
         .filter(|id| !stored.contains_key(*id))
         .collect();
     if !gone.is_empty() && table.name == "notes" {
-        edits_of_deleted_notes(conn, owner, user, &gone, edits).await?;
+        edits_of_deleted_notes(conn, user, &gone, edits).await?;
     }
     for edit in edits.iter_mut() {
         let Some(current) = stored.get(edit.id) else {
@@ -112,7 +111,6 @@ pub async fn merge_edits(
 /// delete, but its text is kept with the trashed note as a version.
 async fn edits_of_deleted_notes(
     conn: &mut PgConnection,
-    owner: &str,
     user: Uuid,
     gone: &[&str],
     edits: &[Edit<'_>],
@@ -124,7 +122,7 @@ async fn edits_of_deleted_notes(
          for update",
     )
     .bind(gone)
-    .bind(owner)
+    .bind(user)
     .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
@@ -173,7 +171,7 @@ async fn edits_of_deleted_notes(
 pub async fn edited_since(
     conn: &mut PgConnection,
     table: &Table,
-    owner: &str,
+    user: Uuid,
     deletes: &mut [Edit<'_>],
 ) -> Result<Vec<String>, sqlx::Error> {
     if deletes.is_empty() {
@@ -181,7 +179,7 @@ pub async fn edited_since(
     }
     let columns: Vec<&str> = table.merged.to_vec();
     let ids: Vec<&str> = deletes.iter().map(|e| e.id).collect();
-    let stored = stored_texts(conn, table, owner, &ids, &columns).await?;
+    let stored = stored_texts(conn, table, user, &ids, &columns).await?;
     Ok(deletes
         .iter()
         .filter(|delete| {
@@ -203,7 +201,7 @@ fn note_id(id: &str) -> Uuid {
 async fn stored_texts(
     conn: &mut PgConnection,
     table: &Table,
-    owner: &str,
+    user: Uuid,
     ids: &[&str],
     columns: &[&str],
 ) -> Result<HashMap<String, Vec<Option<String>>>, sqlx::Error> {
@@ -218,7 +216,7 @@ async fn stored_texts(
         rows = writable_rows(table),
     )))
     .bind(ids)
-    .bind(owner)
+    .bind(user)
     .persistent(false)
     .fetch_all(conn)
     .await?;

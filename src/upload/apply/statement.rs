@@ -12,7 +12,9 @@ use super::{Checked, Group, Rejection};
 use crate::upload::ledger::{self, LedgerKey};
 use crate::upload::request::Op;
 use crate::upload::schema::{Column, Table};
-use crate::upload::statements::{Form, REFUSED, cached_plan, notebook_column, refusal};
+use crate::upload::statements::{
+    Form, REFUSED, cached_plan, notebook_column, refusal, typed_put_ids,
+};
 use crate::upload::typed::{self, Native, Values};
 
 /// What one statement did.
@@ -48,10 +50,9 @@ pub(super) async fn run_group(
     group: &Group<'_>,
     scope: Scope<'_>,
 ) -> Result<Ran, sqlx::Error> {
-    let owner_text = owner.hyphenated().to_string();
     let ids: Vec<&str> = group.entries.iter().map(|&i| &*checked[i].id).collect();
     for _ in 0..RUNS {
-        match run_statement(conn, (owner, &owner_text), &ids, checked, group, scope).await {
+        match run_statement(conn, owner, &ids, checked, group, scope).await {
             Ok((false, _)) => return Ok(Ran::Replay),
             Ok((true, affected)) if affected == group.entries.len() as u64 => {
                 return Ok(Ran::Done(None));
@@ -63,7 +64,7 @@ pub(super) async fn run_group(
         // Fewer rows: some are missing (fine for PATCH/DELETE), or one is not the
         // uploader's to write (or moves into a notebook that is not), in which case the
         // statement touched nothing. Ask which.
-        let rejection = refused_entry(conn, &owner_text, &ids, checked, group).await?;
+        let rejection = refused_entry(conn, owner, &ids, checked, group).await?;
         // A PUT writes every row it is given: when none is named, the row that stood in
         // the way changed since. Run it again.
         if rejection.is_some() || group.op != Op::Put {
@@ -81,11 +82,11 @@ fn refused(error: &sqlx::Error) -> bool {
         .is_some_and(|code| code == REFUSED)
 }
 
-/// Runs one group as one statement, `ids` its rows' ids, written as `owner` (also as
-/// text): (claimed, rows affected).
+/// Runs one group as one statement, `ids` its rows' ids, written as `owner`: (claimed,
+/// rows affected).
 async fn run_statement(
     conn: &mut PgConnection,
-    (owner, owner_text): (Uuid, &str),
+    owner: Uuid,
     ids: &[&str],
     checked: &[Checked<'_>],
     group: &Group<'_>,
@@ -103,9 +104,9 @@ async fn run_statement(
             // One array per column (not one jsonb document): uuids and times typed when
             // they all are in the form both sides read alike, else text for Postgres to
             // coerce, without parsing and walking a JSON document first.
-            let (typed, columns) = put_values(table, checked, &group.entries);
+            let (typed, ids, columns) = put_values(table, checked, &group.entries);
             let sql = statements.put(form, typed);
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text);
+            let mut query = ids.bind(sqlx::query(AssertSqlSafe(sql))).bind(owner);
             for values in columns {
                 query = values.bind(query);
             }
@@ -134,25 +135,27 @@ async fn run_statement(
             };
             sqlx::query(AssertSqlSafe(sql))
                 .bind(sqlx::types::Json(rows))
-                .bind(owner_text)
+                .bind(owner)
                 .bind(ids)
         }
         Op::Delete => {
             let sql = statements.delete(form);
-            sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner_text)
+            sqlx::query(AssertSqlSafe(sql)).bind(ids).bind(owner)
         }
     };
     let query = query.persistent(cached_plan(group.op, form));
     execute(conn, query, form, claim).await
 }
 
-/// A PUT's columns, one array each: with the `Native` ones typed (true), or all as text
-/// when one of those values is in a form only Postgres should read (false).
+/// A PUT's ids and columns, one array each: with the `Native` ones typed (true), or all as
+/// text when one of those values is in a form only Postgres should read (false). The ids
+/// are typed along with the columns when the table's are uuids (see `statements::put_ids`).
 fn put_values<'c>(
     table: &Table,
     checked: &'c [Checked<'_>],
     entries: &[usize],
-) -> (bool, Vec<Values<'c>>) {
+) -> (bool, Values<'c>, Vec<Values<'c>>) {
+    let ids: Vec<&'c str> = entries.iter().map(|&i| &*checked[i].id).collect();
     let columns: Vec<(&Column, Vec<Option<&'c Value>>)> = table
         .writable
         .iter()
@@ -164,6 +167,16 @@ fn put_values<'c>(
     let text = |values: &[Option<&'c Value>]| {
         Values::Text(values.iter().map(|value| as_text(*value)).collect())
     };
+    let text_ids = || Values::Text(ids.iter().map(|id| Some(Cow::Borrowed(*id))).collect());
+    let typed_ids = match typed_put_ids(table) {
+        // Canonical already (`check` parsed them), so none fails here.
+        true => ids
+            .iter()
+            .map(|id| Uuid::parse_str(id).ok().map(Some))
+            .collect::<Option<_>>()
+            .map(Values::Uuid),
+        false => Some(text_ids()),
+    };
     let typed: Option<Vec<Values>> = columns
         .iter()
         .map(|(column, values)| match Native::of(column) {
@@ -171,20 +184,21 @@ fn put_values<'c>(
             None => Some(text(values)),
         })
         .collect();
-    match typed {
-        Some(typed) => (true, typed),
-        None => (
+    match (typed_ids, typed) {
+        (Some(ids), Some(typed)) => (true, ids, typed),
+        _ => (
             false,
+            text_ids(),
             columns.iter().map(|(_, values)| text(values)).collect(),
         ),
     }
 }
 
-/// The entry of `group` (`ids` its rows' ids) the uploader (`owner_text`) may not write,
-/// or move where it goes, if any.
+/// The entry of `group` (`ids` its rows' ids) the uploader (`owner`) may not write, or
+/// move where it goes, if any.
 async fn refused_entry(
     conn: &mut PgConnection,
-    owner_text: &str,
+    owner: Uuid,
     ids: &[&str],
     checked: &[Checked<'_>],
     group: &Group<'_>,
@@ -194,7 +208,7 @@ async fn refused_entry(
     let mut denied: Vec<(String, String)> =
         sqlx::query_as(AssertSqlSafe(statements.denied(group.op)))
             .bind(ids)
-            .bind(owner_text)
+            .bind(owner)
             .persistent(false)
             .fetch_all(&mut *conn)
             .await?;
@@ -210,7 +224,7 @@ async fn refused_entry(
             let moves: Vec<(String, String)> =
                 sqlx::query_as(AssertSqlSafe(statements.denied_moves()))
                     .bind(&moved_ids)
-                    .bind(owner_text)
+                    .bind(owner)
                     .bind(&targets)
                     .persistent(false)
                     .fetch_all(&mut *conn)

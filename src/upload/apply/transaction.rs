@@ -105,7 +105,6 @@ async fn merge_all(
     owner: Uuid,
     work: &mut Vec<Checked<'_>>,
 ) -> Result<(), sqlx::Error> {
-    let owner_text = owner.hyphenated().to_string();
     let tables: Vec<&Table> = {
         let mut tables: Vec<&Table> = work
             .iter()
@@ -134,7 +133,7 @@ async fn merge_all(
                 edits.push(edit);
             }
         }
-        merge_edits(conn, table, &owner_text, owner, &mut edits).await?;
+        merge_edits(conn, table, owner, &mut edits).await?;
         let mut delete_edits: Vec<Edit> = deletes
             .iter_mut()
             .map(|(_, e)| Edit {
@@ -143,7 +142,7 @@ async fn merge_all(
                 old: e.old,
             })
             .collect();
-        let stale = edited_since(conn, table, &owner_text, &mut delete_edits).await?;
+        let stale = edited_since(conn, table, owner, &mut delete_edits).await?;
         stale_deletes.extend(
             deletes
                 .iter()

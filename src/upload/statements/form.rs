@@ -61,9 +61,10 @@ impl Form {
 pub(super) enum Check {
     /// Nothing: fewer rows than ids are asked about afterwards (missing rows are fine).
     Count,
-    /// Every id was written, or `notebox_refused()` undoes the statement (a PUT: each of
-    /// its rows is inserted or replaced, unless it is off limits).
-    AllOrNothing,
+    /// Every id of the array (`$1` as the statement takes it) was written, or
+    /// `notebox_refused()` undoes the statement (a PUT: each of its rows is inserted or
+    /// replaced, unless it is off limits).
+    AllOrNothing(&'static str),
 }
 
 pub(super) const FORMS: [Form; 3] = [Form::InTransaction, Form::Alone, Form::Claiming];
@@ -81,8 +82,8 @@ fn counted(sql: String, claim: Option<usize>, check: Check) -> String {
     };
     let affected = match check {
         Check::Count => "c.affected".to_owned(),
-        Check::AllOrNothing => format!(
-            "case when c.claimed = 0 or c.affected = cardinality($1::text[]) then c.affected \
+        Check::AllOrNothing(ids) => format!(
+            "case when c.claimed = 0 or c.affected = cardinality({ids}) then c.affected \
              else {REFUSE}() end"
         ),
     };

@@ -1,7 +1,7 @@
 //! The SQL text of upload statements, built from a table's catalog entry and its sync-schema
-//! access rule. Parameters: `$1` the ids (text[]), `$2` the uploader's user id (text); PUT
-//! then one array per writable column (text[], or typed: see `typed`), PATCH `$3` the ids
-//! with `$1` the rows (jsonb).
+//! access rule. Parameters: `$1` the ids (text[], or uuid[] for a typed PUT), `$2` the
+//! uploader's user id (uuid); PUT then one array per writable column (text[], or typed: see
+//! `typed`), PATCH `$3` the ids with `$1` the rows (jsonb).
 //!
 //! Who may write is part of every statement, and each statement is all-or-nothing by
 //! itself, evaluated set-based in Postgres (no per-row round trip): the row filter
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::request::Op;
-use super::schema::{Table, quote};
+use super::schema::{Column, Table, quote};
 use super::typed::Native;
 use crate::schema::Access;
 use form::{Check, FORMS};
@@ -41,16 +41,24 @@ pub fn refusal(code: &str, table: &str) -> String {
     }
 }
 
-/// `$2` as the uploader's id, typed like `column_type`.
+/// `$2` as the uploader's id, typed like the table's owner column.
 fn me(table: &Table) -> String {
-    format!("$2::text::{}", table.owner.sql_type)
+    uploader_as(&table.owner)
+}
+
+/// `$2` (a uuid) typed like `column`: as it is for a uuid column (no cast to run per row).
+fn uploader_as(column: &Column) -> String {
+    match Native::of(column) {
+        Some(Native::Uuid) => "$2::uuid".to_owned(),
+        _ => format!("$2::uuid::text::{}", column.sql_type),
+    }
 }
 
 /// The uploader is a member of notebook `notebook` (an SQL uuid expression) with one of `roles`.
 fn member(notebook: &str, roles: &str) -> String {
     format!(
         "exists (select 1 from notebook_members m where m.notebook_id = {notebook} \
-         and m.user_id = $2::text::uuid and m.role in ({roles}))"
+         and m.user_id = $2::uuid and m.role in ({roles}))"
     )
 }
 
@@ -97,6 +105,26 @@ fn denial_code(table: &Table, x: &str) -> String {
     }
 }
 
+/// The ids as text, as every statement but a typed PUT takes them.
+const TEXT_IDS: &str = "$1::text[]";
+/// The ids of a typed PUT into a table whose id is a uuid.
+const TYPED_IDS: &str = "$1::uuid[]";
+
+/// Whether a typed PUT into `table` takes its ids typed: when they are uuids.
+pub fn typed_put_ids(table: &Table) -> bool {
+    Native::of(&table.id) == Some(Native::Uuid)
+}
+
+/// How a PUT takes its ids: typed along with its columns when they are uuids (no cast per
+/// row), else as text.
+fn put_ids(table: &Table, typed: bool) -> &'static str {
+    if typed && typed_put_ids(table) {
+        TYPED_IDS
+    } else {
+        TEXT_IDS
+    }
+}
+
 /// The rows among `$1` (ids, text[]) that the uploader (`$2`) may edit.
 pub fn writable_rows(table: &Table) -> String {
     format!(
@@ -108,11 +136,11 @@ pub fn writable_rows(table: &Table) -> String {
     )
 }
 
-/// `(id, code)` of the rows among `ids` (a text[] parameter) that exist and that the
-/// uploader may not apply `op` to.
+/// `(id, code)` of the rows among `ids` (an array parameter: text[], or of the id's type)
+/// that exist and that the uploader may not apply `op` to.
 fn denied_rows(table: &Table, ids: &str, op: Op) -> String {
     format!(
-        "select x.{id}::text, {code} from {t} x where x.{id} = any({ids}::text[]::{ty}[]) \
+        "select x.{id}::text, {code} from {t} x where x.{id} = any({ids}::{ty}[]) \
          and not coalesce({may}, false)",
         t = table.quoted,
         id = quote(&table.id.name),
@@ -158,9 +186,10 @@ fn personal_of_another(table: &Table, x: &str) -> String {
     )
 }
 
-/// The moves of a PUT: ids and the notebook column's parameter (text[] or uuid[]).
-fn put_moves(notebook_array: &str) -> String {
-    format!("unnest($1::text[], {notebook_array}) as n(id, nb)")
+/// The moves of a PUT: the ids (`$1` as `ids`) and the notebook column's parameter
+/// (text[] or uuid[]).
+fn put_moves(ids: &str, notebook_array: &str) -> String {
+    format!("unnest({ids}, {notebook_array}) as n(id, nb)")
 }
 
 /// The moves of a PATCH that sets the notebook column (rows in `$1`).
@@ -221,13 +250,19 @@ fn targets_guard(moves: &str) -> String {
 /// the statement when it left one alone: no probe of the table per row, and a plan that
 /// does not depend on what the table holds (the conflict arbiter is its primary key).
 ///
-/// `typed`: the columns of a `Native` type come as arrays of that type (see `typed`).
+/// `typed`: the columns of a `Native` type come as arrays of that type (see `typed`), and
+/// so do the ids (`put_ids`).
 fn put_sql(table: &Table, extra: &str, guarded: bool, typed: bool) -> String {
     let id = quote(&table.id.name);
     let owner = quote(&table.owner.name);
+    let ids = put_ids(table, typed);
     let mut columns = vec![id.clone(), owner.clone()];
-    let mut values = vec![format!("v.c0::{}", table.id.sql_type), me(table)];
-    let mut arrays = vec!["$1::text[]".to_owned()];
+    let id_value = match ids {
+        TYPED_IDS => "v.c0".to_owned(),
+        _ => format!("v.c0::{}", table.id.sql_type),
+    };
+    let mut values = vec![id_value, me(table)];
+    let mut arrays = vec![ids.to_owned()];
     let mut aliases = vec!["c0".to_owned()];
     let mut updates = Vec::new();
     let mut moves = None;
@@ -251,14 +286,14 @@ fn put_sql(table: &Table, extra: &str, guarded: bool, typed: bool) -> String {
         aliases.push(format!("c{}", i + 1));
         updates.push(format!("{name} = excluded.{name}"));
         if Some(column.name.as_str()) == notebook_column(table) {
-            moves = Some(put_moves(&array));
+            moves = Some(put_moves(ids, &array));
         }
         arrays.push(array);
         columns.push(name);
     }
     if let Some(stamp) = &table.stamp {
         let name = quote(&stamp.name);
-        values.push(format!("$2::text::{}", stamp.sql_type));
+        values.push(uploader_as(stamp));
         updates.push(format!("{name} = excluded.{name}"));
         columns.push(name);
     }
@@ -266,7 +301,7 @@ fn put_sql(table: &Table, extra: &str, guarded: bool, typed: bool) -> String {
         updates.push(format!("{owner} = {t}.{owner}", t = table.quoted));
     }
     let condition = match (guarded, &moves) {
-        (true, _) => guard(table, "$1", Op::Put, moves.as_deref()),
+        (true, _) => guard(table, ids, Op::Put, moves.as_deref()),
         (false, Some(moves)) => targets_guard(moves),
         (false, None) => "true".into(),
     };
@@ -300,11 +335,7 @@ fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
         .map(|c| format!("{q} = r.{q}", q = quote(c)))
         .collect();
     if let Some(stamp) = &table.stamp {
-        sets.push(format!(
-            "{} = $2::text::{}",
-            quote(&stamp.name),
-            stamp.sql_type
-        ));
+        sets.push(format!("{} = {}", quote(&stamp.name), uploader_as(stamp)));
     }
     let moves = notebook_column(table)
         .filter(|notebook| columns.contains(notebook))
@@ -315,7 +346,7 @@ fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
         t = table.quoted,
         sets = sets.join(", "),
         may = may_write(table, &table.quoted, Op::Patch),
-        guard = guard(table, "$3", Op::Patch, moves.as_deref()),
+        guard = guard(table, "$3::text[]", Op::Patch, moves.as_deref()),
     )
 }
 
@@ -324,12 +355,12 @@ fn patch_sql(table: &Table, columns: &[&str], extra: &str) -> String {
 fn delete_sql(table: &Table, extra: &str) -> String {
     format!(
         "delete from {t} where {id} = any($1::text[]::{ty}[]) and {may} and {guard}{extra} \
-         and set_config('notebox.actor', $2, true) is not null",
+         and set_config('notebox.actor', $2::uuid::text, true) is not null",
         t = table.quoted,
         id = quote(&table.id.name),
         ty = table.id.sql_type,
         may = may_write(table, &table.quoted, Op::Delete),
-        guard = guard(table, "$1", Op::Delete, None),
+        guard = guard(table, TEXT_IDS, Op::Delete, None),
     )
 }
 
@@ -361,7 +392,7 @@ impl Statements {
                     form.build(
                         |extra| put_sql(table, extra, guarded, typed),
                         first_param,
-                        Check::AllOrNothing,
+                        Check::AllOrNothing(put_ids(table, typed)),
                     )
                     .into()
                 })
@@ -370,8 +401,9 @@ impl Statements {
                 form.build(|extra| delete_sql(table, extra), 3, Check::Count)
                     .into()
             }),
-            denied: [Op::Put, Op::Patch, Op::Delete].map(|op| denied_rows(table, "$1", op).into()),
-            denied_moves: denied_moves(table, &put_moves("$3::text[]")).into(),
+            denied: [Op::Put, Op::Patch, Op::Delete]
+                .map(|op| denied_rows(table, TEXT_IDS, op).into()),
+            denied_moves: denied_moves(table, &put_moves(TEXT_IDS, "$3::text[]")).into(),
             patch: Mutex::default(),
         }
     }
