@@ -419,6 +419,17 @@ async fn main() {
         puts / stamped * 100.0,
         puts / unpooled * 100.0
     );
+    // The same ratio per round: (a) and (d2) ran minutes apart at most, so a machine that
+    // speeds up or slows down between rounds moves both.
+    let paired: Vec<f64> = api_rates
+        .iter()
+        .zip(&stamped_rates)
+        .map(|(api, bare)| api / bare * 100.0)
+        .collect();
+    println!(
+        "(a)/(d2) round by round: median {:.0} % ({paired:.0?})",
+        median(paired.clone())
+    );
     if let Ok(bench) = std::sync::Arc::try_unwrap(shared) {
         bench.finish().await;
     }
