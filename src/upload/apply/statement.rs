@@ -104,7 +104,7 @@ async fn run_statement(
             // One array per column (not one jsonb document): uuids and times typed when
             // they all are in the form both sides read alike, else text for Postgres to
             // coerce, without parsing and walking a JSON document first.
-            let (typed, ids, columns) = put_values(table, checked, &group.entries);
+            let (typed, ids, columns) = put_values(table, ids, checked, &group.entries);
             let sql = statements.put(form, typed);
             let mut query = ids.bind(sqlx::query(AssertSqlSafe(sql))).bind(owner);
             for values in columns {
@@ -147,15 +147,16 @@ async fn run_statement(
     execute(conn, query, form, claim).await
 }
 
-/// A PUT's ids and columns, one array each: with the `Native` ones typed (true), or all as
-/// text when one of those values is in a form only Postgres should read (false). The ids
-/// are typed along with the columns when the table's are uuids (see `statements::put_ids`).
+/// A PUT's ids (`ids`, of `entries`) and columns, one array each: with the `Native` ones
+/// typed (true), or all as text when one of those values is in a form only Postgres should
+/// read (false). The ids are typed along with the columns when the table's are uuids (see
+/// `statements::put_ids`).
 fn put_values<'c>(
     table: &Table,
+    ids: &[&'c str],
     checked: &'c [Checked<'_>],
     entries: &[usize],
 ) -> (bool, Values<'c>, Vec<Values<'c>>) {
-    let ids: Vec<&'c str> = entries.iter().map(|&i| &*checked[i].id).collect();
     let columns: Vec<(&Column, Vec<Option<&'c Value>>)> = table
         .writable
         .iter()
