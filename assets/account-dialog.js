@@ -170,6 +170,8 @@ function sessionsSection() {
     status.clear();
     try {
       await accountApi.revokeSession(session.id);
+      // Gone at once, not after the list is read again: the message and the list agree.
+      button.closest('li')?.remove();
       status.ok('Session revoked: that device is logged out.');
       await load();
     } catch (error) {
