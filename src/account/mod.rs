@@ -115,7 +115,7 @@ async fn change_password(
         .hash(request.new_password)
         .await
         .map_err(support::busy)??;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(user.id)
         .bind(&new_hash)

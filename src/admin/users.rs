@@ -140,7 +140,7 @@ pub async fn disable(
             "you cannot disable your own account: ask another admin".into(),
         ));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let user: Option<Account> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update users set disabled_at = coalesce(disabled_at, now()) where id = $1 returning {COLUMNS}"
     )))
@@ -202,7 +202,7 @@ pub async fn reset_password(
         .hash(password.clone())
         .await
         .map_err(busy)??;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let user: Option<Account> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update users set password_hash = $2 where id = $1 returning {COLUMNS}"
     )))

@@ -187,7 +187,7 @@ pub async fn signup(
         .hash(request.password)
         .await
         .map_err(busy)??;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     sqlx::query("select pg_advisory_xact_lock($1)")
         .bind(SIGNUP_LOCK)
         .execute(&mut *tx)

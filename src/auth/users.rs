@@ -96,7 +96,7 @@ async fn update_and_end_sessions<'q>(
     pool: &sqlx::PgPool,
     update: sqlx::query::QueryScalar<'q, sqlx::Postgres, Uuid, sqlx::postgres::PgArguments>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     let id = update.fetch_optional(&mut *tx).await?;
     if let Some(id) = id {
         sqlx::query("delete from sessions where user_id = $1")

@@ -442,7 +442,7 @@ async fn probe_account(pool: &PgPool) -> Result<Uuid, sqlx::Error> {
 /// Its notes go first: deleting a note files it in the trash under its owner, which a
 /// cascade from the account itself would refuse (the owner is already being deleted).
 async fn remove_probe_account(pool: &PgPool, user_id: Uuid) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query("delete from notes where owner_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

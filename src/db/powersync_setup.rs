@@ -157,7 +157,7 @@ pub(super) async fn run_or_skip(
     sql: &str,
     done: String,
 ) -> Result<SetupStep, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     for statement in sql.split(";\n") {
         if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut *tx)

@@ -307,7 +307,7 @@ async fn write(
     candidates: Vec<Candidate>,
     report: &mut ImportReport,
 ) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     // The notebooks the user may add notes to.
     let writable: Vec<(Uuid, String)> = sqlx::query_as(
         "select nb.id, nb.name from notebooks nb join notebook_members m on m.notebook_id = nb.id

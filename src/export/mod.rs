@@ -34,7 +34,7 @@ pub struct ExportedNote {
 
 /// A consistent snapshot for one export: every read sees the same moment.
 async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;

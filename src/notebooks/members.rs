@@ -138,7 +138,7 @@ pub async fn add(
     Json(request): Json<AddMember>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
     let notebook_id = parse_id(&notebook_id, unknown_notebook)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     lock_notebook(&mut tx, notebook_id).await?;
     require_owner(
         role_of(&mut *tx, notebook_id, session.user.id).await?,
@@ -193,7 +193,7 @@ pub async fn change_role(
     Json(request): Json<ChangeRole>,
 ) -> Result<Json<Member>, ApiError> {
     let notebook_id = parse_id(&notebook_id, unknown_notebook)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     lock_notebook(&mut tx, notebook_id).await?;
     require_owner(
         role_of(&mut *tx, notebook_id, session.user.id).await?,
@@ -239,7 +239,7 @@ pub async fn remove(
     Path((notebook_id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let notebook_id = parse_id(&notebook_id, unknown_notebook)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     lock_notebook(&mut tx, notebook_id).await?;
     let caller_role = role_of(&mut *tx, notebook_id, session.user.id).await?;
     let user_id = parse_id(&user_id, unknown_member)?;

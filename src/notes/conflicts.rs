@@ -59,7 +59,7 @@ pub async fn resolve(
     let note_id = parse_note_id(&note_id)?;
     let conflict_id = parse_note_id(&conflict_id)?;
     let me = session.user.id;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let allowed: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select {} from notes n where n.id = $2 for update",
         may_write("n.owner_id", "n.notebook_id")

@@ -95,7 +95,7 @@ pub async fn restore(
     Path(note_id): Path<String>,
 ) -> Result<Json<NoteRef>, ApiError> {
     let note = find(&state, &session, &note_id).await?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let restored = sqlx::query(
         "insert into notes (id, owner_id, notebook_id, title, body, created_at, updated_at, updated_by) \
          select t.id, t.owner_id, (select b.id from notebooks b where b.id = t.notebook_id), t.title, t.body, \
@@ -135,7 +135,7 @@ pub async fn purge(
     Path(note_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let note = find(&state, &session, &note_id).await?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     for sql in [
         "delete from note_trash where id = $1",
         "delete from note_versions where note_id = $1",

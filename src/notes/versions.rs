@@ -109,7 +109,7 @@ pub async fn restore(
 ) -> Result<Json<RestoredVersion>, ApiError> {
     let note_id = parse_note_id(&note_id)?;
     check_access(&state, &session, note_id, true).await?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     save_version(&mut tx, note_id, "restore").await?;
     let restored = sqlx::query(
         "update notes n set title = v.title, body = v.body, updated_at = now(), updated_by = $3 \

@@ -347,6 +347,10 @@ async fn record_refusal(
     let Some(key) = transaction.ledger_key() else {
         return rejections::record(conn, owner, refusal).await;
     };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "it runs in the upload task, which nothing cancels (see `upload`)"
+    )]
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     rejections::record(&mut tx, owner, refusal).await?;
     let result = serde_json::to_value(result).expect("results always serialize");

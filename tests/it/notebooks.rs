@@ -352,7 +352,7 @@ async fn the_owner_trigger_backs_up_the_handlers(pool: PgPool) {
     assert!(delete.to_string().contains("no owner left"), "{delete}");
 
     // Deferred: handing ownership over within one transaction, in either order, passes.
-    let mut tx = pool.begin().await.unwrap();
+    let mut tx = notebox::db::begin(&pool).await.unwrap();
     for sql in [
         "update notebook_members set role = 'viewer' where notebook_id = $1::uuid",
         "insert into notebook_members (notebook_id, user_id, role) select $1::uuid, id, 'owner' from users where email = 'cat@example.org'",

@@ -732,7 +732,7 @@ async fn terminated_connection_is_retryable_and_nothing_is_half_applied(pool: Pg
             json!({"transactions": [{"crud": [put(&ids[0], 1, json!({"title": "a"})), put(&ids[1], 1, json!({"title": "b"}))]}, {"crud": [put(&ids[2], 2, json!({"title": "c"}))]}]})
         };
         // Hold a lock so the upload waits inside its transaction, then kill its backend.
-        let mut locker = pool.begin().await.unwrap();
+        let mut locker = notebox::db::begin(&pool).await.unwrap();
         sqlx::query("lock table notes in access exclusive mode")
             .execute(&mut *locker)
             .await

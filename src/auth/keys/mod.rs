@@ -76,7 +76,7 @@ pub async fn ensure_signing_key(
         return Ok(None);
     }
     let key = generate_blocking(algorithm).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query("select pg_advisory_xact_lock($1)")
         .bind(KEY_LOCK)
         .execute(&mut *tx)
@@ -111,7 +111,7 @@ pub async fn rotate(
     let key = generate_blocking(algorithm).await?;
     let signing_from = Utc::now() + grace;
     let retire_after = signing_from + token_ttl + CLOCK_LEEWAY;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query("select pg_advisory_xact_lock($1)")
         .bind(KEY_LOCK)
         .execute(&mut *tx)

@@ -53,7 +53,7 @@ pub async fn sign_in(
             None => return Ok(Err(unverified(identity))),
         }
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     let linked: Option<User> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {USER_COLUMNS} from user_identities i join users u on u.id = i.user_id
          where i.issuer = $1 and i.subject = $2"

@@ -201,7 +201,7 @@ pub async fn accept(
     session: CurrentSession,
     Json(request): Json<AcceptRequest>,
 ) -> Result<Json<Accepted>, ApiError> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let accepted = consume(
         &mut tx,
         &request.token,

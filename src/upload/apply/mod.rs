@@ -100,6 +100,8 @@ struct Group<'a> {
     entries: Vec<usize>,
 }
 
+/// Applies one client transaction on `conn`. Run it where nothing cancels it midway (the
+/// upload handler runs it in a task of its own): it may BEGIN on `conn` (see `db::begin`).
 pub async fn apply(
     conn: &mut PgConnection,
     schema: &UploadSchema,

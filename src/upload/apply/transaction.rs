@@ -38,6 +38,10 @@ pub(super) async fn transactional(
     limits: &Limits,
     one_by_one: bool,
 ) -> Result<Outcome, Retryable> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "it runs in the upload task, which nothing cancels (see `upload`)"
+    )]
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     if let Some(key) = ledger
         && !ledger::claim(&mut tx, owner, key).await?
