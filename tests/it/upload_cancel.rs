@@ -236,7 +236,12 @@ async fn a_begin_cancelled_on_the_wire_leaves_no_transaction_open(pool: PgPool) 
     };
     // The pool's one connection back from the last request (its release is a round trip).
     let idle = || async {
+        let deadline = Instant::now() + Duration::from_secs(5);
         while app_pool.num_idle() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the connection never came back to the pool"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     };
