@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, Transaction};
+use tracing::Instrument;
 
 use crate::config::{DatabaseConfig, redact_url_password};
 
@@ -81,8 +82,9 @@ fn millis(duration: std::time::Duration) -> String {
 /// transaction is dropped there, which rolls it back before the connection is reused.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
+    // In the caller's span, as the upload task is: sqlx's logs of it keep the request.
     #[expect(clippy::disallowed_methods, reason = "the one cancel-safe caller")]
-    let task = tokio::spawn(async move { pool.begin().await });
+    let task = tokio::spawn(async move { pool.begin().await }.in_current_span());
     match task.await {
         Ok(result) => result,
         Err(error) => match error.try_into_panic() {
