@@ -207,7 +207,8 @@ export async function startNotes(root, user, hooks) {
   /**
    * Switches the editor to `id` (null: none). The note being left is saved first; its
    * field values are captured synchronously, so typing right after a switch never lands
-   * in the wrong note.
+   * in the wrong note. Until the next note is read, the fields still hold the one left
+   * and take no typing (it would belong to neither; `show` makes them writable again).
    */
   async function open(id, { focus } = {}) {
     if (current?.id === id && id) return;
@@ -221,6 +222,7 @@ export async function startNotes(root, user, hooks) {
       document.title = 'notebox';
       return leaving;
     }
+    titleInput.readOnly = bodyInput.readOnly = true;
     const row = await db.getOptional('SELECT * FROM notes WHERE id = ?', [id]);
     if (selectedId !== id) return; // another navigation won meanwhile
     if (!row) {

@@ -37,10 +37,13 @@ test('changes made while uploads fail stay visible and upload when the server is
   await page.getByText('Saved on this device').waitFor();
   const second = new URL(page.url()).pathname.split('/').pop();
 
-  // Edit the first one again.
+  // Edit the first one again, right after opening it (the fields take no typing until it
+  // is read). "Saved on this device" already shows from opening it: the list's snippet
+  // tells when the edit is written.
   await page.locator('.note-item', { hasText: 'Written on the train' }).click();
   await page.getByLabel('Note', { exact: true }).fill('No signal between stations. Tunnel after tunnel.');
-  await page.getByText('Saved on this device').waitFor();
+  await page.locator('.note-item', { hasText: 'Tunnel after tunnel.' }).waitFor();
+  assert.equal(await page.getByLabel('Note', { exact: true }).inputValue(), 'No signal between stations. Tunnel after tunnel.');
 
   await poll(() => blocked > 0, { message: 'an upload attempt (blocked)' });
   await page.locator('.sync-detail', { hasText: /changes? waiting/ }).waitFor();
