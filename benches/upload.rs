@@ -146,6 +146,42 @@ async fn through_api(
     started.elapsed()
 }
 
+/// The bodies through the library call alone (parse + apply on one held connection),
+/// without HTTP, auth or the pool.
+async fn library_call(
+    bench: &support::Bench,
+    schema: &notebox::upload::UploadSchema,
+    bodies: &[Vec<u8>],
+) -> std::time::Duration {
+    let limits = notebox::upload::Limits {
+        max_value: 256 * 1024,
+        commit_by: std::time::Instant::now() + std::time::Duration::from_secs(3600),
+    };
+    let mut conn = bench.pool.acquire().await.unwrap();
+    let started = std::time::Instant::now();
+    for body in bodies {
+        let (_, transactions) = notebox::upload::parse(body).unwrap();
+        for transaction in &transactions {
+            let outcome =
+                notebox::upload::apply(&mut conn, schema, bench.user_id, transaction, &limits)
+                    .await
+                    .unwrap();
+            assert!(matches!(outcome, notebox::upload::Outcome::Applied));
+        }
+    }
+    started.elapsed()
+}
+
+/// The upload schema as the server reads it.
+async fn upload_schema(bench: &support::Bench) -> notebox::upload::UploadSchema {
+    notebox::upload::UploadSchema::load(
+        &bench.pool,
+        &notebox::schema::SyncSchema::new(&notebox::config::Config::default()).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
@@ -160,7 +196,8 @@ async fn main() {
             .collect()
     };
     // For a profiler: NOTEBOX_BENCH_FLOOR_ONLY=N, only N empty POSTs (the HTTP + auth
-    // floor); NOTEBOX_BENCH_PUTS_ONLY=N, only N rounds of (a).
+    // floor); NOTEBOX_BENCH_PUTS_ONLY=N, only N rounds of (a); NOTEBOX_BENCH_LIBRARY_ONLY=N,
+    // only N rounds of its library call.
     let only = |name: &str| {
         std::env::var(name)
             .ok()
@@ -175,6 +212,19 @@ async fn main() {
             "    empty POST /api/data (HTTP + auth floor): {:.3} ms per request",
             started.elapsed().as_secs_f64() * 1e3 / n as f64
         );
+        bench.finish().await;
+        return;
+    }
+    if let Some(n) = only("NOTEBOX_BENCH_LIBRARY_ONLY") {
+        let schema = upload_schema(&bench).await;
+        for _ in 0..n {
+            let wall = library_call(&bench, &schema, &batch_bodies(&fresh())).await;
+            report(
+                "    parse + apply without HTTP (library call)",
+                TRANSACTIONS * OPS_PER_TX,
+                wall,
+            );
+        }
         bench.finish().await;
         return;
     }
@@ -252,12 +302,7 @@ async fn main() {
     );
 
     // The same rows through the library call alone (parse + apply), without HTTP or auth.
-    let schema = notebox::upload::UploadSchema::load(
-        &bench.pool,
-        &notebox::schema::SyncSchema::new(&notebox::config::Config::default()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let schema = upload_schema(&bench).await;
     let bodies = batch_bodies(&fresh());
     let started = std::time::Instant::now();
     for body in &bodies {
@@ -268,27 +313,11 @@ async fn main() {
         TRANSACTIONS * OPS_PER_TX,
         started.elapsed(),
     );
-    let limits = notebox::upload::Limits {
-        max_value: 256 * 1024,
-        commit_by: std::time::Instant::now() + std::time::Duration::from_secs(3600),
-    };
-    let mut conn = bench.pool.acquire().await.unwrap();
-    let started = std::time::Instant::now();
-    for body in &bodies {
-        let (_, transactions) = notebox::upload::parse(body).unwrap();
-        for transaction in &transactions {
-            let outcome =
-                notebox::upload::apply(&mut conn, &schema, bench.user_id, transaction, &limits)
-                    .await
-                    .unwrap();
-            assert!(matches!(outcome, notebox::upload::Outcome::Applied));
-        }
-    }
-    drop(conn);
+    let wall = library_call(&bench, &schema, &bodies).await;
     report(
         "    parse + apply without HTTP (library call)",
         TRANSACTIONS * OPS_PER_TX,
-        started.elapsed(),
+        wall,
     );
 
     // The floor: an empty batch costs HTTP, auth and JSON framing, no database work.

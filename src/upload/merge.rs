@@ -8,12 +8,13 @@
 //! upload's Postgres transaction, with the rows locked. Its queries find rows by id and are
 //! sent unprepared, planned for the tables as they are (see `statements::cached_plan`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::row::Row;
 use super::schema::{Table, quote};
 use super::statements::writable_rows;
 use crate::notes::save_version;
@@ -43,10 +44,10 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Merged {
 }
 
 /// One PATCH (or DELETE) entry that carries a merge base.
-pub struct Edit<'a> {
+pub struct Edit<'a, 'r> {
     pub id: &'a str,
-    pub data: &'a mut Map<String, Value>,
-    pub old: &'a Map<String, Value>,
+    pub data: &'a mut Row<'r>,
+    pub old: &'a Row<'r>,
 }
 
 /// Merges the edits' text columns against the stored rows (locked here), rewriting each
@@ -56,7 +57,7 @@ pub async fn merge_edits(
     conn: &mut PgConnection,
     table: &Table,
     user: Uuid,
-    edits: &mut [Edit<'_>],
+    edits: &mut [Edit<'_, '_>],
 ) -> Result<(), sqlx::Error> {
     let columns: Vec<&str> = table.merged.to_vec();
     let ids: Vec<&str> = edits.iter().map(|e| e.id).collect();
@@ -75,13 +76,12 @@ pub async fn merge_edits(
         };
         let mut saved = false;
         for (column, now) in columns.iter().zip(current) {
-            let (Some(Value::String(base)), Some(Value::String(ours))) =
-                (edit.old.get(*column), edit.data.get(*column))
-            else {
+            let ours = edit.data.text_of(column).map(Cow::into_owned);
+            let (Some(base), Some(ours)) = (edit.old.text_of(column), ours) else {
                 continue;
             };
             let Some(now) = now else { continue };
-            let outcome = merge3(base, ours, now);
+            let outcome = merge3(&base, &ours, now);
             if outcome == Merged::Clean(ours.clone()) {
                 continue; // nothing arrived in between, or the same text
             }
@@ -90,14 +90,10 @@ pub async fn merge_edits(
                 saved = true;
             }
             match outcome {
-                Merged::Clean(merged) => {
-                    edit.data
-                        .insert((*column).to_owned(), Value::String(merged));
-                }
+                Merged::Clean(merged) => edit.data.set_text(column, &merged),
                 Merged::Conflict => {
-                    let theirs = ours.clone();
-                    edit.data.remove(*column);
-                    record_conflict(conn, edit.id, column, base, now, &theirs, user).await?;
+                    edit.data.remove(column);
+                    record_conflict(conn, edit.id, column, &base, now, &ours, user).await?;
                 }
             }
         }
@@ -113,7 +109,7 @@ async fn edits_of_deleted_notes(
     conn: &mut PgConnection,
     user: Uuid,
     gone: &[&str],
-    edits: &[Edit<'_>],
+    edits: &[Edit<'_, '_>],
 ) -> Result<(), sqlx::Error> {
     let trashed: Vec<(String, String, String)> = sqlx::query_as(
         "select t.id::text, t.title, t.body from note_trash t where t.id = any($1::text[]::uuid[]) \
@@ -130,10 +126,8 @@ async fn edits_of_deleted_notes(
         let Some(edit) = edits.iter().find(|e| e.id == id) else {
             continue;
         };
-        let same = |column: &str, text: &str| match edit.old.get(column) {
-            Some(Value::String(base)) => base == text,
-            _ => true,
-        };
+        let same =
+            |column: &str, text: &str| edit.old.text_of(column).is_none_or(|base| base == text);
         if same("title", &title) && same("body", &body) {
             tracing::info!(note = %id, "an edit newer than a delete brings the note back");
             sqlx::query(
@@ -147,9 +141,10 @@ async fn edits_of_deleted_notes(
             .execute(&mut *conn)
             .await?;
         } else {
-            let text = |column: &str, kept: &str| match edit.data.get(column) {
-                Some(Value::String(text)) => text.clone(),
-                _ => kept.to_owned(),
+            let text = |column: &str, kept: &str| {
+                edit.data
+                    .text_of(column)
+                    .map_or_else(|| kept.to_owned(), |text| text.into_owned())
             };
             sqlx::query(
                 "insert into note_versions (note_id, title, body, created_at, created_by, reason) \
@@ -172,7 +167,7 @@ pub async fn edited_since(
     conn: &mut PgConnection,
     table: &Table,
     user: Uuid,
-    deletes: &mut [Edit<'_>],
+    deletes: &mut [Edit<'_, '_>],
 ) -> Result<Vec<String>, sqlx::Error> {
     if deletes.is_empty() {
         return Ok(Vec::new());
@@ -185,7 +180,7 @@ pub async fn edited_since(
         .filter(|delete| {
             stored.get(delete.id).is_some_and(|now| {
                 columns.iter().zip(now).any(|(column, now)| {
-                    matches!((delete.old.get(*column), now), (Some(Value::String(base)), Some(now)) if base != now)
+                    matches!((delete.old.text_of(column), now), (Some(base), Some(now)) if base != *now)
                 })
             })
         })

@@ -13,6 +13,7 @@ mod limits;
 mod merge;
 mod rejections;
 mod request;
+mod row;
 mod schema;
 mod statements;
 mod typed;
@@ -35,6 +36,7 @@ use uuid::Uuid;
 pub use apply::{Limits, Outcome, Rejection, Retryable, apply, server_fault};
 pub use rejections::{KEPT_PER_USER, MAX_DATA, MAX_TEXT};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
+pub use row::{Field, Row};
 pub use schema::{Table, UploadSchema};
 pub use statements::Form;
 
@@ -203,28 +205,32 @@ async fn upload(
     )
     .await
     .map_err(|_| too_large())?;
-    let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
-    if transactions.is_empty() {
-        // Nothing to apply: no connection is taken from the pool (nor checked on return).
-        return Ok(respond(format, Vec::new(), false));
-    }
-    let schema = state.upload.schema(&state).await.map_err(|error| {
-        match error.downcast_ref::<sqlx::Error>() {
-            Some(e) if crate::db::is_transient(e) => {
-                ApiError::unavailable("the database is unavailable; retry shortly")
-            }
-            _ => ApiError::Internal(error),
-        }
-    })?;
     let limits = Limits {
         max_value: usize::try_from(state.config.upload.max_value.as_u64()).unwrap_or(usize::MAX),
         commit_by: started + commit_window(state.config.database.statement_timeout),
     };
     // The database work runs in a task of its own, to completion: if the client hangs up
     // or the request times out, this future is dropped, but never a connection midway
-    // through a BEGIN or COMMIT.
-    let work = apply_all(state, uploader.0, schema, transactions, limits);
-    let (results, retry) = tokio::spawn(work.in_current_span())
+    // through a BEGIN or COMMIT. The body moves into the task, whose entries borrow from it.
+    let work = async move {
+        let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
+        if transactions.is_empty() {
+            // Nothing to apply: no connection is taken from the pool (nor checked on return).
+            return Ok((format, Vec::new(), false));
+        }
+        let schema = state.upload.schema(&state).await.map_err(|error| {
+            match error.downcast_ref::<sqlx::Error>() {
+                Some(e) if crate::db::is_transient(e) => {
+                    ApiError::unavailable("the database is unavailable; retry shortly")
+                }
+                _ => ApiError::Internal(error),
+            }
+        })?;
+        let (results, retry) =
+            apply_all(&state, uploader.0, &schema, &transactions, limits).await?;
+        Ok::<_, ApiError>((format, results, retry))
+    };
+    let (format, results, retry) = tokio::spawn(work.in_current_span())
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("the upload task failed: {e}")))??;
     Ok(respond(format, results, retry))
@@ -242,21 +248,21 @@ fn commit_window(statement_timeout: Duration) -> Duration {
 /// Applies the transactions in order on one connection; the results, and whether the
 /// client must retry from the first one not applied.
 async fn apply_all(
-    state: AppState,
+    state: &AppState,
     owner: Uuid,
-    schema: Arc<UploadSchema>,
-    transactions: Vec<ClientTransaction>,
+    schema: &UploadSchema,
+    transactions: &[ClientTransaction<'_>],
     limits: Limits,
 ) -> Result<(Vec<TransactionResult>, bool), ApiError> {
     let mut conn = state.pool.acquire().await?;
     let mut results = Vec::with_capacity(transactions.len());
     let mut retry = false;
-    for transaction in &transactions {
+    for transaction in transactions {
         if retry {
             results.push(TransactionResult::NotAttempted);
             continue;
         }
-        let outcome = match apply(&mut conn, &schema, owner, transaction, &limits).await {
+        let outcome = match apply(&mut conn, schema, owner, transaction, &limits).await {
             Ok(Outcome::Applied | Outcome::Replayed(None)) => Ok(TransactionResult::Success),
             // Answered as the first time: a retry never records a second refusal.
             Ok(Outcome::Replayed(Some(recorded))) => Ok(TransactionResult::recorded(recorded)),
@@ -297,7 +303,7 @@ async fn apply_all(
             .entries
             .chunk_by(|a, b| a.table == b.table && a.op == b.op)
         {
-            let (table, op) = (metric_table(&schema, &run[0].table), run[0].op.as_str());
+            let (table, op) = (metric_table(schema, &run[0].table), run[0].op.as_str());
             state
                 .metrics
                 .record_upload_ops(table, op, counted, run.len() as u64);
@@ -340,7 +346,7 @@ fn metric_table<'a>(schema: &'a UploadSchema, table: &str) -> &'a str {
 async fn record_refusal(
     conn: &mut sqlx::PgConnection,
     owner: Uuid,
-    transaction: &ClientTransaction,
+    transaction: &ClientTransaction<'_>,
     refusal: &rejections::Refusal<'_>,
     result: &TransactionResult,
 ) -> Result<(), sqlx::Error> {

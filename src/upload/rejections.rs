@@ -5,10 +5,11 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Uploader;
+use super::row::Row;
 use crate::app::AppState;
 use crate::http::{ApiError, Json};
 
@@ -26,7 +27,7 @@ pub struct Refusal<'a> {
     pub op: &'a str,
     pub code: &'a str,
     pub message: &'a str,
-    pub data: Option<&'a Map<String, Value>>,
+    pub data: Option<&'a Row<'a>>,
 }
 
 /// Records a refusal for `owner` (who sees it once it syncs back) and prunes their oldest
@@ -127,8 +128,8 @@ pub fn clip(text: &str, max: usize) -> String {
 
 /// The refused data as stored: NUL characters replaced; over `MAX_DATA`, a marker saying
 /// how large it was and which columns it had.
-fn stored_data(data: &Map<String, Value>) -> Value {
-    let cleaned = without_nul(Value::Object(data.clone()));
+fn stored_data(data: &Row) -> Value {
+    let cleaned = without_nul(data.to_value());
     let size = serde_json::to_vec(&cleaned).map_or(usize::MAX, |bytes| bytes.len());
     if size <= MAX_DATA {
         return cleaned;
@@ -170,11 +171,10 @@ mod tests {
 
     #[test]
     fn large_data_becomes_a_marker_and_nul_is_replaced() {
-        let mut data = Map::new();
-        data.insert("t\u{0}".into(), json!(["\u{0}"]));
+        let data = Row::parse_owned(r#"{"t\u0000": ["\u0000"]}"#).unwrap();
         assert_eq!(stored_data(&data), json!({"t\u{FFFD}": ["\u{FFFD}"]}));
-        data.insert("body".into(), json!("x".repeat(MAX_DATA)));
-        let stored = stored_data(&data);
+        let data = json!({"t": 1, "body": "x".repeat(MAX_DATA)}).to_string();
+        let stored = stored_data(&Row::parse_owned(&data).unwrap());
         assert_eq!(stored["truncated"], true);
         assert!(serde_json::to_vec(&stored).unwrap().len() < 1024);
     }

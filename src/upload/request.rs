@@ -4,8 +4,10 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+
+use super::row::{Row, unquote};
 
 /// Which request shape was used: it decides how results are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,29 +35,29 @@ impl Op {
     }
 }
 
-/// One queued change, whichever spelling the client used.
+/// One queued change, whichever spelling the client used, borrowing from the request body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub struct Entry<'a> {
     pub op_id: Option<Value>,
     pub op: Op,
-    pub table: String,
-    pub id: String,
-    pub data: Map<String, Value>,
+    pub table: Cow<'a, str>,
+    pub id: Cow<'a, str>,
+    pub data: Row<'a>,
     /// The previous values of changed columns (`trackPrevious`): a PATCH's merge base.
-    pub old: Option<Map<String, Value>>,
+    pub old: Option<Row<'a>>,
 }
 
 /// Changes the client made in one local transaction: applied all-or-nothing.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ClientTransaction {
-    pub entries: Vec<Entry>,
+pub struct ClientTransaction<'a> {
+    pub entries: Vec<Entry<'a>>,
     /// The client database (the body's `client_id`) and its local transaction counter:
     /// together they identify the transaction, so a retry is applied at most once.
     pub client_id: Option<String>,
     pub tx_id: Option<i64>,
 }
 
-impl ClientTransaction {
+impl ClientTransaction<'_> {
     /// (client id, tx id) when the transaction can be recognised again.
     pub fn ledger_key(&self) -> Option<(&str, i64)> {
         Some((self.client_id.as_deref()?, self.tx_id?))
@@ -63,7 +65,8 @@ impl ClientTransaction {
 }
 
 // Entries are first split off as raw JSON text (no allocation per value), then each is
-// read straight into its typed shape, so a malformed entry is reported by its index.
+// read straight into its typed shape, borrowing its names and values from the body, so a
+// malformed entry is reported by its index.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Envelope<'a> {
@@ -91,7 +94,8 @@ struct RawEntry<'a> {
     op: Cow<'a, str>,
     #[serde(alias = "table")]
     #[serde(rename = "type")]
-    table: String,
+    #[serde(borrow)]
+    table: Cow<'a, str>,
     #[serde(borrow)]
     id: &'a RawValue,
     #[serde(alias = "opData", alias = "op_data")]
@@ -105,8 +109,8 @@ struct RawEntry<'a> {
 }
 
 /// Parses a request body into its format and ordered client transactions.
-pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| match e.classify() {
+pub fn parse<'a>(body: &'a [u8]) -> Result<(Format, Vec<ClientTransaction<'a>>), String> {
+    let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => format!(
             "the body must be {{\"batch\":[…]}}, {{\"operations\":[…]}} or {{\"transactions\":[{{\"crud\":[…]}}]}}: {e}"
         ),
@@ -118,7 +122,7 @@ pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
         }
         id => id,
     };
-    let with_client = |mut transactions: Vec<ClientTransaction>| {
+    let with_client = |mut transactions: Vec<ClientTransaction<'a>>| {
         for transaction in &mut transactions {
             transaction.client_id.clone_from(&client_id);
         }
@@ -157,7 +161,7 @@ pub fn parse(body: &[u8]) -> Result<(Format, Vec<ClientTransaction>), String> {
 
 /// Consecutive entries with the same transaction id form one client transaction; an
 /// entry without one is a transaction of its own.
-fn group_by_tx_id(entries: Vec<(Option<Value>, Entry)>) -> Vec<ClientTransaction> {
+fn group_by_tx_id(entries: Vec<(Option<Value>, Entry<'_>)>) -> Vec<ClientTransaction<'_>> {
     let mut transactions: Vec<ClientTransaction> = Vec::new();
     let mut current: Option<Value> = None;
     for (tx_id, entry) in entries {
@@ -187,7 +191,7 @@ fn tx_number(tx_id: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn parse_entries(values: &[&RawValue]) -> Result<Vec<(Option<Value>, Entry)>, String> {
+fn parse_entries<'a>(values: &[&'a RawValue]) -> Result<Vec<(Option<Value>, Entry<'a>)>, String> {
     values
         .iter()
         .enumerate()
@@ -195,7 +199,10 @@ fn parse_entries(values: &[&RawValue]) -> Result<Vec<(Option<Value>, Entry)>, St
         .collect()
 }
 
-fn parse_entry(index: usize, value: &RawValue) -> Result<(Option<Value>, Entry), String> {
+fn parse_entry<'a>(
+    index: usize,
+    value: &'a RawValue,
+) -> Result<(Option<Value>, Entry<'a>), String> {
     let raw: RawEntry =
         serde_json::from_str(value.get()).map_err(|e| format!("entry {index}: {e}"))?;
     let op = if raw.op.eq_ignore_ascii_case("PUT") {
@@ -211,10 +218,10 @@ fn parse_entry(index: usize, value: &RawValue) -> Result<(Option<Value>, Entry),
         ));
     };
     let id = match raw.id.get().as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(raw.id.get()).ok(),
+        Some(b'"') => unquote(raw.id.get()),
         Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(raw.id.get())
             .ok()
-            .map(|n| n.to_string()),
+            .map(|n| Cow::Owned(n.to_string())),
         _ => None,
     }
     .ok_or_else(|| format!("entry {index}: id must be a string, not {}", raw.id.get()))?;
@@ -237,7 +244,7 @@ fn parse_entry(index: usize, value: &RawValue) -> Result<(Option<Value>, Entry),
 
 /// A JSON object, or the JSON text of one (some connectors send row data as a string);
 /// absent or null: None.
-fn object(raw: Option<&RawValue>) -> Result<Option<Map<String, Value>>, ()> {
+fn object(raw: Option<&RawValue>) -> Result<Option<Row<'_>>, ()> {
     let Some(raw) = raw else {
         return Ok(None);
     };
@@ -245,8 +252,8 @@ fn object(raw: Option<&RawValue>) -> Result<Option<Map<String, Value>>, ()> {
     match text.as_bytes().first() {
         Some(b'{') => serde_json::from_str(text).map(Some).map_err(|_| ()),
         Some(b'"') => {
-            let inner: String = serde_json::from_str(text).map_err(|_| ())?;
-            serde_json::from_str(&inner).map(Some).map_err(|_| ())
+            let inner = unquote(text).ok_or(())?;
+            Row::parse_owned(&inner).map(Some).map_err(|_| ())
         }
         Some(b'n') => Ok(None),
         _ => Err(()),
@@ -265,47 +272,46 @@ mod tests {
 
     #[test]
     fn batch_groups_consecutive_tx_ids() {
-        let (format, txs) = parse(&body(json!({"batch": [
+        let sent = body(json!({"batch": [
             {"op_id": 1, "op": "PUT", "type": "notes", "id": "a", "tx_id": 1, "data": {"title": "x"}},
             {"op_id": 2, "op": "PATCH", "type": "notes", "id": "a", "tx_id": 1, "data": {"title": "y"}},
             {"op_id": 3, "op": "DELETE", "type": "notes", "id": "b", "tx_id": 2},
             {"op_id": 4, "op": "DELETE", "type": "notes", "id": "c"},
             {"op_id": 5, "op": "DELETE", "type": "notes", "id": "d"},
-        ]})))
-        .unwrap();
+        ]}));
+        let (format, txs) = parse(&sent).unwrap();
         assert_eq!(format, Format::Batch);
         let sizes: Vec<usize> = txs.iter().map(|t| t.entries.len()).collect();
         assert_eq!(sizes, [2, 1, 1, 1]);
-        assert_eq!(txs[0].entries[1].data["title"], "y");
+        assert_eq!(
+            txs[0].entries[1].data.get("title").unwrap().text().unwrap(),
+            "y"
+        );
     }
 
     #[test]
     fn both_spellings_are_accepted() {
-        let (_, txs) = parse(&body(json!({"operations": [
+        let sent = body(json!({"operations": [
             {"clientId": 7, "op": "put", "table": "notes", "id": "a", "transactionId": 3, "opData": {"title": "x"}},
             {"clientId": 8, "op": "PATCH", "table": "notes", "id": "a", "transaction_id": 3, "op_data": {"body": "b"}},
-        ]})))
-        .unwrap();
+        ]}));
+        let (_, txs) = parse(&sent).unwrap();
         assert_eq!(txs.len(), 1);
         let entries = &txs[0].entries;
         assert_eq!(
-            (
-                entries[0].op,
-                entries[0].table.as_str(),
-                entries[0].op_id.clone()
-            ),
+            (entries[0].op, &*entries[0].table, entries[0].op_id.clone()),
             (Op::Put, "notes", Some(json!(7)))
         );
-        assert_eq!(entries[1].data["body"], "b");
+        assert_eq!(entries[1].data.get("body").unwrap().text().unwrap(), "b");
     }
 
     #[test]
     fn transactions_keep_their_grouping() {
-        let (format, txs) = parse(&body(json!({"transactions": [
+        let sent = body(json!({"transactions": [
             {"crud": [{"op": "PUT", "type": "notes", "id": "a", "data": {}}, {"op": "PUT", "type": "notes", "id": "b", "data": {}}]},
             {"crud": [{"op": "DELETE", "type": "notes", "id": "a"}]},
-        ]})))
-        .unwrap();
+        ]}));
+        let (format, txs) = parse(&sent).unwrap();
         assert_eq!(format, Format::Transactions);
         assert_eq!(
             txs.iter().map(|t| t.entries.len()).collect::<Vec<_>>(),

@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
-use serde_json::Value;
 use uuid::Uuid;
 
+use super::row::Field;
 use super::schema::Column;
 
 /// A column type whose values can be sent typed.
@@ -65,17 +65,17 @@ impl Values<'_> {
 }
 
 /// `values` typed as `native`: None when one of them is in a form only Postgres should read.
-pub fn convert<'a>(native: Native, values: &[Option<&'a Value>]) -> Option<Values<'a>> {
+pub fn convert<'a>(native: Native, values: &[Option<&Field<'a>>]) -> Option<Values<'a>> {
     fn each<T>(
-        values: &[Option<&Value>],
+        values: &[Option<&Field>],
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<Vec<Option<T>>> {
         values
             .iter()
             .map(|value| match value {
-                None | Some(Value::Null) => Some(None),
-                Some(Value::String(text)) => parse(text).map(Some),
-                Some(_) => None,
+                None => Some(None),
+                Some(field) if field.text().is_none() => Some(None),
+                Some(field) => parse(&field.as_str()?).map(Some),
             })
             .collect()
     }
@@ -139,9 +139,8 @@ fn timestamptz(text: &str) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
+    use crate::upload::Row;
 
     fn time(text: &str) -> Option<String> {
         timestamptz(text).map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
@@ -202,19 +201,17 @@ mod tests {
 
     #[test]
     fn one_value_in_another_form_leaves_the_column_as_text() {
-        let (good, odd, null) = (
-            json!("2026-11-24T10:00:00Z"),
-            json!("yesterday"),
-            Value::Null,
-        );
-        let typed = convert(Native::Timestamptz, &[Some(&good), None, Some(&null)]).unwrap();
+        let row: Row = serde_json::from_str(
+            r#"{"good": "2026-11-24T10:00:00Z", "odd": "yesterday", "null": null, "one": 1}"#,
+        )
+        .unwrap();
+        let field = |name| row.get(name);
+        let (good, odd, null) = (field("good"), field("odd"), field("null"));
+        let typed = convert(Native::Timestamptz, &[good, None, null]).unwrap();
         assert!(
             matches!(typed, Values::Timestamptz(ref v) if v.len() == 3 && v[1].is_none() && v[2].is_none())
         );
-        assert_eq!(
-            convert(Native::Timestamptz, &[Some(&good), Some(&odd)]),
-            None
-        );
-        assert_eq!(convert(Native::Uuid, &[Some(&json!(1))]), None);
+        assert_eq!(convert(Native::Timestamptz, &[good, odd]), None);
+        assert_eq!(convert(Native::Uuid, &[field("one")]), None);
     }
 }

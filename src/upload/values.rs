@@ -2,13 +2,11 @@
 //! stores none in text or jsonb, so it could never apply) and a value over
 //! `upload.max_value` (kept out so one huge note cannot make every request too large).
 
-use serde_json::Value;
-
 use super::apply::Rejection;
 use super::request::Entry;
 
 /// The first entry carrying a value that can never be written, and why.
-pub fn refuse_values(entries: &[Entry], max_value: usize) -> Option<Rejection> {
+pub fn refuse_values(entries: &[Entry<'_>], max_value: usize) -> Option<Rejection> {
     entries.iter().enumerate().find_map(|(index, entry)| {
         let refuse = |code: &str, message: String| Rejection {
             entry: index,
@@ -21,13 +19,13 @@ pub fn refuse_values(entries: &[Entry], max_value: usize) -> Option<Rejection> {
         entry.data.iter().find_map(|(column, value)| {
             // Named only in a refusal: most values pass, and clipping allocates.
             let column_name = || super::rejections::clip(column, super::rejections::MAX_TEXT);
-            if column.contains('\0') || has_nul(value) {
+            if column.contains('\0') || value.has_nul() {
                 return Some(refuse(
                     "NUL_CHARACTER",
                     format!("{} contains a NUL character (\\u0000), which Postgres cannot store", column_name()),
                 ));
             }
-            let size = size_of(value);
+            let size = value.size();
             (size > max_value).then(|| {
                 refuse(
                     "VALUE_TOO_LARGE",
@@ -38,41 +36,20 @@ pub fn refuse_values(entries: &[Entry], max_value: usize) -> Option<Rejection> {
     })
 }
 
-fn has_nul(value: &Value) -> bool {
-    match value {
-        Value::String(text) => text.contains('\0'),
-        Value::Array(items) => items.iter().any(has_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
-}
-
-/// Bytes the value takes as Postgres receives it: a string's text, anything else as JSON.
-fn size_of(value: &Value) -> usize {
-    match value {
-        Value::String(text) => text.len(),
-        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
-        nested => serde_json::to_vec(nested).map_or(usize::MAX, |bytes| bytes.len()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::{Map, json};
+    use serde_json::{Value, json};
 
     use super::*;
-    use crate::upload::Op;
+    use crate::upload::{Op, Row};
 
-    fn entry(data: Value) -> Entry {
-        let Value::Object(data) = data else {
-            panic!("an object")
-        };
+    fn entry(data: Value) -> Entry<'static> {
         Entry {
             op_id: None,
             op: Op::Put,
             table: "notes".into(),
             id: "a".into(),
-            data,
+            data: Row::parse_owned(&data.to_string()).unwrap(),
             old: None,
         }
     }
@@ -104,6 +81,6 @@ mod tests {
         assert!(over.message.contains("102 bytes"), "{}", over.message);
         let nested = refuse_values(&[entry(json!({"tags": vec!["abcdefghij"; 10]}))], 100);
         assert_eq!(nested.unwrap().code, "VALUE_TOO_LARGE");
-        assert!(refuse_values(&[entry(Value::Object(Map::new()))], 0).is_none());
+        assert!(refuse_values(&[entry(json!({}))], 0).is_none());
     }
 }

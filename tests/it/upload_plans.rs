@@ -180,7 +180,8 @@ async fn only_a_lone_put_keeps_its_plan(pool: PgPool) {
     };
     let mut conn = app_pool.acquire().await.unwrap();
     for body in bodies {
-        let (_, transactions) = notebox::upload::parse(body.to_string().as_bytes()).unwrap();
+        let body = body.to_string();
+        let (_, transactions) = notebox::upload::parse(body.as_bytes()).unwrap();
         notebox::upload::apply(&mut conn, &schema, owner, &transactions[0], &limits)
             .await
             .unwrap();

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::Instant;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -25,6 +25,7 @@ pub use super::classify::server_fault;
 use super::ledger::{self, LedgerKey};
 use super::rejections::{MAX_TEXT, clip};
 use super::request::{ClientTransaction, Entry, Op};
+use super::row::{Field, Row};
 use super::schema::{Column, Table, UploadSchema};
 use super::values::refuse_values;
 use statement::{Ran, Scope, run_group};
@@ -80,10 +81,10 @@ struct Checked<'a> {
     op: Op,
     id: Cow<'a, str>,
     /// Writable columns and their values (`id` and the owner column removed): the
-    /// entry's own map unless one of those had to be removed, or a merge rewrote it.
-    data: Cow<'a, Map<String, Value>>,
+    /// entry's own unless one of those had to be removed, or a merge rewrote it.
+    data: Cow<'a, Row<'a>>,
     /// The merge base the client sent (`old`), when it names a merged column.
-    old: Option<&'a Map<String, Value>>,
+    old: Option<&'a Row<'a>>,
 }
 
 impl Checked<'_> {
@@ -106,7 +107,7 @@ pub async fn apply(
     conn: &mut PgConnection,
     schema: &UploadSchema,
     owner: Uuid,
-    transaction: &ClientTransaction,
+    transaction: &ClientTransaction<'_>,
     limits: &Limits,
 ) -> Result<Outcome, Retryable> {
     let ledger = transaction.ledger_key();
@@ -170,7 +171,7 @@ async fn alone(
 fn check<'a>(
     schema: &'a UploadSchema,
     owner: Uuid,
-    entries: &'a [Entry],
+    entries: &'a [Entry<'a>],
     limits: &Limits,
 ) -> Result<Vec<Checked<'a>>, Rejection> {
     let owner_text = owner.hyphenated().to_string();
@@ -179,16 +180,19 @@ fn check<'a>(
         .enumerate()
         .map(|(index, entry)| {
             let refuse = |code: &str, message: String| Rejection { entry: index, code: code.into(), message };
-            let table = schema.tables.get(&entry.table).ok_or_else(|| {
+            let table = schema.tables.get(&*entry.table).ok_or_else(|| {
                 refuse("UNKNOWN_TABLE", format!("table {:?} cannot be written by clients", clip(&entry.table, MAX_TEXT)))
             })?;
             let id = canonical(&table.id, &entry.id)
                 .ok_or_else(|| refuse("INVALID_ID", format!("{:?} is not a valid id ({})", clip(&entry.id, MAX_TEXT), table.id.sql_type)))?;
             let mut filtered = false;
-            for (column, value) in &entry.data {
-                if column == &table.owner.name {
-                    let given = value.as_str().and_then(|v| canonical(&table.owner, v));
-                    if given.as_deref() != Some(owner_text.as_str()) {
+            // Whether `value` names what `expected` is, as a `column` value.
+            let names = |column: &Column, value: &Field, expected: &str| {
+                value.as_str().is_some_and(|v| canonical(column, &v).as_deref() == Some(expected))
+            };
+            for (column, value) in entry.data.iter() {
+                if column == table.owner.name {
+                    if !names(&table.owner, value, &owner_text) {
                         return Err(refuse(
                             "OWNER_MISMATCH",
                             format!("{column} must be your own user id; rows are always written as their owner"),
@@ -196,7 +200,7 @@ fn check<'a>(
                     }
                     filtered = true;
                 } else if column == "id" {
-                    if value.as_str().and_then(|v| canonical(&table.id, v)).as_deref() != Some(&*id) {
+                    if !names(&table.id, value, &id) {
                         return Err(refuse("ID_MISMATCH", "data.id differs from the entry's id".into()));
                     }
                     filtered = true;
@@ -205,21 +209,16 @@ fn check<'a>(
                 }
             }
             let data = if filtered {
-                Cow::Owned(
-                    entry
-                        .data
-                        .iter()
-                        .filter(|(column, _)| table.writable_column(column).is_some())
-                        .map(|(column, value)| (column.clone(), value.clone()))
-                        .collect(),
-                )
+                let mut data = entry.data.clone();
+                data.retain(|column| table.writable_column(column).is_some());
+                Cow::Owned(data)
             } else {
                 Cow::Borrowed(&entry.data)
             };
             let old = entry
                 .old
                 .as_ref()
-                .filter(|old| table.merged.iter().any(|c| old.contains_key(*c)));
+                .filter(|old| table.merged.iter().any(|c| old.contains_key(c)));
             Ok(Checked { table, op: entry.op, id, data, old })
         })
         .collect::<Result<Vec<_>, Rejection>>()?;

@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Checked, Group, Rejection};
 use crate::upload::ledger::{self, LedgerKey};
 use crate::upload::request::Op;
+use crate::upload::row::{Field, Row};
 use crate::upload::schema::{Column, Table};
 use crate::upload::statements::{
     Form, REFUSED, cached_plan, notebook_column, refusal, typed_put_ids,
@@ -113,11 +113,7 @@ async fn run_statement(
             query
         }
         Op::Patch => {
-            let columns: Vec<&str> = checked[group.entries[0]]
-                .data
-                .keys()
-                .map(String::as_str)
-                .collect();
+            let columns: Vec<&str> = checked[group.entries[0]].data.keys().collect();
             if columns.is_empty() {
                 // Changes nothing, but a row the uploader may not write is still refused
                 // (the check after it), like any other write there.
@@ -157,7 +153,7 @@ fn put_values<'c>(
     checked: &'c [Checked<'_>],
     entries: &[usize],
 ) -> (bool, Values<'c>, Vec<Values<'c>>) {
-    let columns: Vec<(&Column, Vec<Option<&'c Value>>)> = table
+    let columns: Vec<(&Column, Vec<Option<&'c Field<'c>>>)> = table
         .writable
         .iter()
         .map(|column| {
@@ -165,8 +161,13 @@ fn put_values<'c>(
             (column, values.collect())
         })
         .collect();
-    let text = |values: &[Option<&'c Value>]| {
-        Values::Text(values.iter().map(|value| as_text(*value)).collect())
+    let text = |values: &[Option<&'c Field<'c>>]| {
+        Values::Text(
+            values
+                .iter()
+                .map(|value| value.and_then(Field::text))
+                .collect(),
+        )
     };
     let text_ids = || Values::Text(ids.iter().map(|id| Some(Cow::Borrowed(*id))).collect());
     let typed_ids = match typed_put_ids(table) {
@@ -219,7 +220,12 @@ async fn refused_entry(
             .entries
             .iter()
             .filter(|&&i| group.op == Op::Put || checked[i].data.contains_key(column))
-            .map(|&i| (&*checked[i].id, as_text(checked[i].data.get(column))))
+            .map(|&i| {
+                (
+                    &*checked[i].id,
+                    checked[i].data.get(column).and_then(Field::text),
+                )
+            })
             .unzip();
         if !moved_ids.is_empty() {
             let moves: Vec<(String, String)> =
@@ -265,18 +271,6 @@ async fn execute<'q>(
     Ok((claimed == 1, u64::try_from(affected).unwrap_or(0)))
 }
 
-/// A JSON value as the text Postgres parses into the column's type (what
-/// `jsonb_populate_record` would hand the type's input function). Absent or null: NULL.
-fn as_text(value: Option<&Value>) -> Option<Cow<'_, str>> {
-    match value? {
-        Value::Null => None,
-        Value::String(text) => Some(Cow::Borrowed(text)),
-        Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
-        Value::Number(number) => Some(Cow::Owned(number.to_string())),
-        nested => Some(Cow::Owned(nested.to_string())),
-    }
-}
-
 /// The rows of a PATCH group as the jsonb array `jsonb_populate_recordset` reads: each
 /// entry's columns and its id, serialized straight from the entries (no copy).
 struct PatchRows<'s, 'a> {
@@ -303,13 +297,13 @@ impl Serialize for PatchRows<'_, '_> {
 struct PatchRow<'s> {
     id_column: &'s str,
     id: &'s str,
-    data: &'s Map<String, Value>,
+    data: &'s Row<'s>,
 }
 
 impl Serialize for PatchRow<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut row = serializer.serialize_map(Some(self.data.len() + 1))?;
-        for (column, value) in self.data {
+        for (column, value) in self.data.iter() {
             row.serialize_entry(column, value)?;
         }
         row.serialize_entry(self.id_column, self.id)?;
