@@ -2,9 +2,10 @@
 //! Modules are features; `cli` wires them to commands.
 
 /// jemalloc, for the binary and everything that links the library (benches measure what
-/// runs): it gives memory back to the system once a burst is over. glibc's allocator kept
-/// the worker threads' arenas grown: after 26,000 fresh tokens (`scripts/bench-memory`)
-/// 30.1–30.3 MiB stayed resident, 26.7–27.6 MiB with jemalloc, at the same throughput.
+/// runs): its background thread gives freed memory back to the system once a burst is over.
+/// glibc's allocator kept the worker threads' arenas grown (`scripts/bench-memory`, 95 s
+/// after each storm): 30.1–30.3 MiB resident after fresh-token storms and 30.0–31.8 after
+/// upload storms, against 24.8–25.0 and 22.7–23.3 with jemalloc, at the same throughput.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
