@@ -131,27 +131,35 @@ impl Field<'_> {
         match raw.as_bytes()[0] {
             b'n' => None,
             b'"' => unquote(raw),
-            b'[' | b'{' => Some(Cow::Owned(self.to_value().to_string())),
+            b'[' | b'{' => Some(
+                self.parsed()
+                    .map_or(Cow::Borrowed(raw), |v| Cow::Owned(v.to_string())),
+            ),
             _ => Some(Cow::Borrowed(raw)),
         }
     }
 
+    /// The value as a JSON value; one holding a number no `Value` can hold (`1e400`: valid
+    /// JSON, beyond a double) as its text.
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.raw()).expect("a field is valid JSON")
+        self.parsed()
+            .unwrap_or_else(|| Value::String(self.raw().to_owned()))
+    }
+
+    fn parsed(&self) -> Option<Value> {
+        serde_json::from_str(self.raw()).ok()
     }
 
     /// Whether a string in it holds a NUL character (only an escape can write one).
     pub fn has_nul(&self) -> bool {
-        self.raw().contains("\\u0000") && has_nul(&self.to_value())
+        self.raw().contains("\\u0000") && self.parsed().is_some_and(|value| has_nul(&value))
     }
 
     /// Bytes the value takes as Postgres receives it: a string's text, an array or object
     /// as compact JSON, anything else nothing.
     pub fn size(&self) -> usize {
-        let raw = self.raw();
-        match raw.as_bytes()[0] {
-            b'"' => unquote(raw).map_or(0, |text| text.len()),
-            b'[' | b'{' => self.to_value().to_string().len(),
+        match self.raw().as_bytes()[0] {
+            b'"' | b'[' | b'{' => self.text().map_or(0, |text| text.len()),
             _ => 0,
         }
     }
@@ -304,6 +312,15 @@ mod tests {
         assert_eq!(row.get("t").unwrap().as_str(), None);
         assert_eq!(row.get("escaped").unwrap().size(), "a\"bé".len());
         assert_eq!(row.get("o").unwrap().size(), r#"{"k":[1,2]}"#.len());
+    }
+
+    #[test]
+    fn a_number_beyond_a_double_is_kept_as_sent() {
+        let row = row(r#"{"n": 1e400, "a": [1e400, "x"]}"#);
+        assert_eq!(row.get("n").unwrap().text().unwrap(), "1e400");
+        assert_eq!(row.get("a").unwrap().text().unwrap(), r#"[1e400, "x"]"#);
+        assert_eq!(row.to_value(), json!({"n": "1e400", "a": "[1e400, \"x\"]"}));
+        assert!(!row.get("a").unwrap().has_nul());
     }
 
     #[test]
