@@ -3,9 +3,9 @@
 
 /// jemalloc, for the binary and everything that links the library (benches measure what
 /// runs): its background thread gives freed memory back to the system once a burst is over.
-/// glibc's allocator kept the worker threads' arenas grown (`scripts/bench-memory`, 95 s
-/// after each storm): 30.1–30.3 MiB resident after fresh-token storms and 30.0–31.8 after
-/// upload storms, against 24.8–25.0 and 22.7–23.3 with jemalloc, at the same throughput.
+/// glibc's allocator kept the worker threads' arenas grown: `scripts/bench-memory` left
+/// 30.1–30.3 MiB resident 95 s after fresh-token storms, against 25.5–26.1 with jemalloc
+/// (27.4–28.2 after its upload storms), at the same throughput.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

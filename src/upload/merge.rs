@@ -76,8 +76,11 @@ pub async fn merge_edits(
         };
         let mut saved = false;
         for (column, now) in columns.iter().zip(current) {
-            let ours = edit.data.text_of(column).map(Cow::into_owned);
-            let (Some(base), Some(ours)) = (edit.old.text_of(column), ours) else {
+            let Some(base) = edit.old.text_of(column) else {
+                continue;
+            };
+            // Owned: a merge rewrites `edit.data`.
+            let Some(ours) = edit.data.text_of(column).map(Cow::into_owned) else {
                 continue;
             };
             let Some(now) = now else { continue };

@@ -39,13 +39,19 @@ impl<'a> Row<'a> {
 
     /// The object in `text` (some connectors send row data as the JSON text of one).
     pub fn parse_owned(text: &str) -> Result<Row<'static>, serde_json::Error> {
-        let members: Vec<(String, Box<RawValue>)> = serde_json::from_str::<OwnedMembers>(text)?.0;
-        Ok(Row::from_members(
-            members
+        let row: Row = serde_json::from_str(text)?;
+        Ok(Row {
+            members: row
+                .members
                 .into_iter()
-                .map(|(name, value)| (Cow::Owned(name), Field(Cow::Owned(value))))
+                .map(|(name, Field(value))| {
+                    (
+                        Cow::Owned(name.into_owned()),
+                        Field(Cow::Owned(value.into_owned())),
+                    )
+                })
                 .collect(),
-        ))
+        })
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
@@ -129,7 +135,7 @@ impl Field<'_> {
     pub fn text(&self) -> Option<Cow<'_, str>> {
         let raw = self.raw();
         match raw.as_bytes()[0] {
-            b'n' => None,
+            _ if self.is_null() => None,
             b'"' => unquote(raw),
             b'[' | b'{' => Some(
                 self.parsed()
@@ -144,6 +150,10 @@ impl Field<'_> {
     pub fn to_value(&self) -> Value {
         self.parsed()
             .unwrap_or_else(|| Value::String(self.raw().to_owned()))
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.raw() == "null"
     }
 
     fn parsed(&self) -> Option<Value> {
@@ -251,29 +261,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
             }
         }
         deserializer.deserialize_str(Text(std::marker::PhantomData))
-    }
-}
-
-/// The members of an object read from text the body does not hold.
-struct OwnedMembers(Vec<(String, Box<RawValue>)>);
-
-impl<'de> Deserialize<'de> for OwnedMembers {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = OwnedMembers;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<OwnedMembers, M::Error> {
-                let mut members = Vec::new();
-                while let Some(member) = map.next_entry()? {
-                    members.push(member);
-                }
-                Ok(OwnedMembers(members))
-            }
-        }
-        deserializer.deserialize_map(Members)
     }
 }
 

@@ -74,7 +74,7 @@ pub fn convert<'a>(native: Native, values: &[Option<&Field<'a>>]) -> Option<Valu
             .iter()
             .map(|value| match value {
                 None => Some(None),
-                Some(field) if field.text().is_none() => Some(None),
+                Some(field) if field.is_null() => Some(None),
                 Some(field) => parse(&field.as_str()?).map(Some),
             })
             .collect()
