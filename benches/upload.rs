@@ -7,11 +7,17 @@
 //! (e) (a) into a shared notebook (the membership guard in every statement)
 //! (f) (c) with a client_id (the exactly-once ledger claimed in the same statement),
 //!     alternating with (c) so both see the same machine.
+//! (h) (d2) behind the same HTTP server and client as (a), and nothing else (no auth, no
+//!     parse): the most any HTTP backend could reach here, as a share of (d2).
 
 mod support;
 
+use std::collections::VecDeque;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection, QueryBuilder};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 const OPS_PER_TX: usize = 100;
@@ -146,6 +152,86 @@ async fn through_api(
     started.elapsed()
 }
 
+/// (h): the stamped bare upsert (d2) behind the same HTTP server and client as (a). Each
+/// request ignores its body and writes the next queued rows on one connection held across
+/// requests (no pool acquire or release per request), then answers like an upload.
+struct BareHttp {
+    url: String,
+    queue: BareQueue,
+    conn: HeldConnection,
+}
+
+type BareQueue = Arc<std::sync::Mutex<VecDeque<Vec<(Uuid, String, String)>>>>;
+type HeldConnection = Arc<tokio::sync::Mutex<Option<PoolConnection<Postgres>>>>;
+
+impl BareHttp {
+    async fn start(bench: &support::Bench) -> Self {
+        let queue = BareQueue::default();
+        let conn: HeldConnection = Arc::new(tokio::sync::Mutex::new(Some(
+            bench.pool.acquire().await.unwrap(),
+        )));
+        let user = bench.user_id;
+        let (rows, held) = (queue.clone(), conn.clone());
+        let app = axum::Router::new().route(
+            "/bare",
+            axum::routing::post(move |_body: axum::body::Bytes| async move {
+                let next = rows
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .expect("rows queued per request");
+                let mut conn = held.lock().await;
+                baseline(
+                    conn.as_mut().expect("held until the end"),
+                    user,
+                    &[next],
+                    true,
+                )
+                .await;
+                axum::Json(json!({"results": [{"status": "success"}]}))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/bare", listener.local_addr().unwrap());
+        tokio::spawn(notebox::http::serve(
+            listener,
+            app,
+            std::future::pending(),
+            notebox::http::ServeOptions::default(),
+        ));
+        Self { url, queue, conn }
+    }
+
+    /// Posts the rows of (a), each request with the body (a) sends for it.
+    async fn run(
+        &self,
+        bench: &support::Bench,
+        rows: Vec<Vec<(Uuid, String, String)>>,
+    ) -> std::time::Duration {
+        let bodies = batch_bodies(&rows);
+        self.queue.lock().unwrap().extend(rows);
+        let started = std::time::Instant::now();
+        for body in bodies {
+            let response = bench
+                .client
+                .post(&self.url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let _: Value = response.json().await.unwrap();
+        }
+        started.elapsed()
+    }
+
+    /// Gives the held connection back, so the pool can close.
+    async fn stop(self) {
+        self.conn.lock().await.take();
+    }
+}
+
 /// The bodies through the library call alone (parse + apply on one held connection),
 /// without HTTP, auth or the pool.
 async fn library_call(
@@ -247,8 +333,10 @@ async fn main() {
     pooled_baseline(&bench, &fresh()[..5], false).await;
     pooled_baseline(&bench, &fresh()[..5], true).await;
     baseline(&mut plain, bench.user_id, &fresh()[..5], true).await;
+    let bare_http = BareHttp::start(&bench).await;
+    bare_http.run(&bench, fresh()[..5].to_vec()).await;
 
-    // (d), (d2), (d3) and (a) alternate, fresh rows each round; the medians are compared,
+    // (d), (d2), (d3), (h) and (a) alternate, fresh rows each round; the medians are compared,
     // so a neighbour's burst of CPU during one round does not decide the ratio. Each starts
     // from a vacuumed, analyzed table, in an order that rotates every round, so none always
     // follows the rows the others just wrote (and the autovacuum they wake). Every one
@@ -256,15 +344,16 @@ async fn main() {
     let ops = (TRANSACTIONS * OPS_PER_TX) as f64;
     let (mut baseline_rates, mut api_rates) = (Vec::new(), Vec::new());
     let (mut stamped_rates, mut plain_rates) = (Vec::new(), Vec::new());
+    let mut http_rates = Vec::new();
     let mut existing: Vec<Uuid> = Vec::new();
     for round in 0..ROUNDS {
-        for step in 0..4 {
+        for step in 0..5 {
             sqlx::raw_sql("vacuum (analyze) notes")
                 .execute(&mut plain)
                 .await
                 .unwrap();
             let rows = fresh();
-            match (round + step) % 4 {
+            match (round + step) % 5 {
                 0 => baseline_rates
                     .push(ops / pooled_baseline(&bench, &rows, false).await.as_secs_f64()),
                 1 => stamped_rates
@@ -274,6 +363,7 @@ async fn main() {
                         .await
                         .as_secs_f64(),
                 ),
+                3 => http_rates.push(ops / bare_http.run(&bench, rows).await.as_secs_f64()),
                 _ => {
                     api_rates.push(ops / through_api(&bench, &rows).await.as_secs_f64());
                     existing.extend(rows.iter().flatten().map(|(id, _, _)| *id));
@@ -282,6 +372,7 @@ async fn main() {
         }
     }
     drop(plain);
+    bare_http.stop().await;
     let (baseline, puts) = (median(baseline_rates.clone()), median(api_rates.clone()));
     let (stamped, unpooled) = (median(stamped_rates.clone()), median(plain_rates.clone()));
     println!(
@@ -295,6 +386,11 @@ async fn main() {
     println!(
         "{:<52} {unpooled:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {plain_rates:.0?})",
         "(d3) (d2) on a plain connection (no pool settings)"
+    );
+    let over_http = median(http_rates.clone());
+    println!(
+        "{:<52} {over_http:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {http_rates:.0?})",
+        "(h) (d2) behind the same HTTP server and client"
     );
     println!(
         "{:<52} {puts:>9.0} ops/s  (median of {ROUNDS} rounds of {ops} ops: {api_rates:.0?})",
@@ -383,7 +479,7 @@ async fn main() {
     // client_id. A first unmeasured round opens the connections (HTTP and Postgres), then
     // they take turns, in an order that swaps every round.
     let requests = 3000;
-    let shared = std::sync::Arc::new(bench);
+    let shared = Arc::new(bench);
     let one_op = |with_client: bool, round: usize, requests: usize| {
         let b = shared.clone();
         support::load(32, requests, move |i| {
@@ -480,7 +576,19 @@ async fn main() {
         "(a)/(d2) round by round: median {:.0} % ({paired:.0?})",
         median(paired.clone())
     );
-    if let Ok(bench) = std::sync::Arc::try_unwrap(shared) {
+    // What the HTTP hop alone leaves of (d2), with no work of notebox's on it.
+    let ceiling: Vec<f64> = http_rates
+        .iter()
+        .zip(&stamped_rates)
+        .map(|(http, bare)| http / bare * 100.0)
+        .collect();
+    println!(
+        "(h)/(d2) = {:.0} %, round by round: median {:.0} % ({ceiling:.0?}): the most an HTTP backend reaches here; (a)/(h) = {:.0} %",
+        over_http / stamped * 100.0,
+        median(ceiling.clone()),
+        puts / over_http * 100.0
+    );
+    if let Ok(bench) = Arc::try_unwrap(shared) {
         bench.finish().await;
     }
 }

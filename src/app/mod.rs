@@ -50,7 +50,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             pool,
-            upload: Arc::default(),
+            upload: UploadState::new(),
             metrics: Arc::default(),
             http_client: reqwest::Client::new(),
         }

@@ -311,8 +311,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         env!("CARGO_PKG_VERSION"),
         config.server.public_url
     );
+    let upload = state.upload.clone();
     let router = app::router(state);
     http::serve(listener, router, http::shutdown_signal(), options).await?;
+    upload.release_spare();
     // Connections still checked out belong to requests that were just dropped: don't wait.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pool.close()).await;
     tracing::info!("stopped");

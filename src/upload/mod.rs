@@ -15,6 +15,7 @@ mod rejections;
 mod request;
 mod row;
 mod schema;
+mod spare;
 mod statements;
 mod typed;
 mod values;
@@ -38,6 +39,7 @@ pub use rejections::{KEPT_PER_USER, MAX_DATA, MAX_TEXT};
 pub use request::{ClientTransaction, Entry, Format, Op, parse};
 pub use row::{Field, Row};
 pub use schema::{Table, UploadSchema};
+use spare::{Held, Spare};
 pub use statements::Form;
 
 use crate::app::AppState;
@@ -54,9 +56,24 @@ const RETRY_AFTER_SECS: u64 = 5;
 pub struct UploadState {
     schema: RwLock<Option<Arc<UploadSchema>>>,
     loading: tokio::sync::Mutex<()>,
+    /// The connection the last clean upload ran on, for the next one.
+    spare: Arc<Spare>,
 }
 
 impl UploadState {
+    /// Upload state whose spare connection goes back to the pool after a second unused.
+    /// Call it inside the runtime that serves the uploads.
+    pub fn new() -> Arc<Self> {
+        let state = Arc::new(Self::default());
+        tokio::spawn(Spare::release_idle(Arc::downgrade(&state.spare)));
+        state
+    }
+
+    /// Gives the spare connection back to the pool (before closing it).
+    pub fn release_spare(&self) {
+        self.spare.release();
+    }
+
     pub async fn schema(&self, state: &AppState) -> anyhow::Result<Arc<UploadSchema>> {
         if let Some(schema) = self.cached() {
             return Ok(schema);
@@ -213,7 +230,12 @@ async fn upload(
     // or the request times out, this future is dropped, but never a connection midway
     // through a BEGIN or COMMIT. The body moves into the task, whose entries borrow from it.
     let work = async move {
-        let (format, transactions) = parse(&body).map_err(ApiError::BadRequest)?;
+        let (format, transactions) = parse(&body).map_err(|error| {
+            // The one answer that stops a device's uploads: its client sends the same
+            // body again and again, and nothing queued behind it arrives. Say so.
+            tracing::warn!(%error, bytes = body.len(), "an upload body is not a documented shape: answered 400; the device retries it, and its later writes wait behind it");
+            ApiError::BadRequest(error)
+        })?;
         if transactions.is_empty() {
             // Nothing to apply: no connection is taken from the pool (nor checked on return).
             return Ok((format, Vec::new(), false));
@@ -254,7 +276,11 @@ async fn apply_all(
     transactions: &[ClientTransaction<'_>],
     limits: Limits,
 ) -> Result<(Vec<TransactionResult>, bool), ApiError> {
-    let mut conn = state.pool.acquire().await?;
+    let mut held = match state.upload.spare.take() {
+        Some(held) => held,
+        None => Held::new(state.pool.acquire().await?),
+    };
+    let conn = &mut held.conn;
     let mut results = Vec::with_capacity(transactions.len());
     let mut retry = false;
     for transaction in transactions {
@@ -262,7 +288,7 @@ async fn apply_all(
             results.push(TransactionResult::NotAttempted);
             continue;
         }
-        let outcome = match apply(&mut conn, schema, owner, transaction, &limits).await {
+        let outcome = match apply(conn, schema, owner, transaction, &limits).await {
             Ok(Outcome::Applied | Outcome::Replayed(None)) => Ok(TransactionResult::Success),
             // Answered as the first time: a retry never records a second refusal.
             Ok(Outcome::Replayed(Some(recorded))) => Ok(TransactionResult::recorded(recorded)),
@@ -283,7 +309,7 @@ async fn apply_all(
                     id: rejections::clip(&entry.id, MAX_TEXT),
                     op_id: entry.op_id.clone(),
                 };
-                record_refusal(&mut conn, owner, transaction, &refusal, &result)
+                record_refusal(conn, owner, transaction, &refusal, &result)
                     .await
                     .map(|()| result)
                     .map_err(Retryable::Database)
@@ -328,6 +354,10 @@ async fn apply_all(
                 retry = true;
             }
         }
+    }
+    if !retry {
+        // Nothing failed on it: it goes to the next upload, not through the pool's check.
+        state.upload.spare.keep(held);
     }
     Ok((results, retry))
 }

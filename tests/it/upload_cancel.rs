@@ -168,6 +168,43 @@ async fn cancelled_uploads_never_lose_acknowledged_writes(pool: PgPool) {
     app_pool.close().await;
 }
 
+/// An upload that finished cleanly keeps its connection for the next one (no check query
+/// on the way back to the pool); an idle server gives it back within about two seconds,
+/// and every upload on it commits.
+#[sqlx::test]
+async fn a_kept_connection_goes_back_to_the_pool_when_uploads_stop(pool: PgPool) {
+    let mut config = config_for(&pool);
+    config.database.max_connections = 4;
+    let (base, app_pool, (user, session)) = served_app(config).await;
+    let http = reqwest::Client::new();
+    let checked_out = |pool: &PgPool| pool.size() - pool.num_idle() as u32;
+    for tx in 0..3 {
+        let id = Uuid::new_v4();
+        let answer: Value = http
+            .post(format!("{base}/api/data"))
+            .bearer_auth(&session)
+            .json(&transaction(id, &user, tx, tx == 1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["results"][0]["status"], "success", "{answer}");
+        assert!(committed(&pool, id).await, "upload {tx} committed");
+        assert_eq!(checked_out(&app_pool), 1, "kept for the next upload");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while checked_out(&app_pool) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "an idle server still holds a connection out of its pool"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app_pool.close().await;
+}
+
 /// Whether a note is in Postgres, as any other session sees it.
 async fn committed(pool: &PgPool, id: Uuid) -> bool {
     sqlx::query_scalar("select exists (select from notes where id = $1)")
