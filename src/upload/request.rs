@@ -2,8 +2,11 @@
 //! client transactions. Anything malformed is a protocol error (400), never a data error.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -64,30 +67,28 @@ impl ClientTransaction<'_> {
     }
 }
 
-// Entries are first split off as raw JSON text (no allocation per value), then each is
-// read straight into its typed shape, borrowing its names and values from the body, so a
-// malformed entry is reported by its index.
+// Entries are read in one pass straight into their typed shape, borrowing names and values
+// from the body (`Row`). Only when that fails is the body read again, entry by entry, to say
+// which entry is malformed and why.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Envelope<'a> {
+struct Envelope<E> {
     /// The uploading client database (`db.getClientId()`), optional.
     client_id: Option<String>,
-    #[serde(borrow)]
-    batch: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    operations: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    transactions: Option<Vec<TransactionShape<'a>>>,
+    batch: Option<Vec<E>>,
+    operations: Option<Vec<E>>,
+    transactions: Option<Vec<TransactionShape<E>>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct TransactionShape<'a> {
-    #[serde(borrow)]
-    crud: Vec<&'a RawValue>,
+struct TransactionShape<E> {
+    crud: Vec<E>,
 }
 
+/// One entry as sent; `D` is how its `data` and `old` are read: as rows in the one pass
+/// (`Object`), as raw text when an error is being located (`&RawValue`).
 #[derive(Debug, Deserialize)]
-struct RawEntry<'a> {
+struct RawEntry<'a, D> {
     #[serde(alias = "clientId", alias = "client_id")]
     op_id: Option<Value>,
     #[serde(borrow)]
@@ -99,23 +100,108 @@ struct RawEntry<'a> {
     #[serde(borrow)]
     id: &'a RawValue,
     #[serde(alias = "opData", alias = "op_data")]
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
+    data: Option<D>,
     #[serde(alias = "transactionId", alias = "transaction_id")]
     tx_id: Option<Value>,
     #[serde(alias = "previousValues", alias = "previous_values")]
-    #[serde(borrow)]
-    old: Option<&'a RawValue>,
+    old: Option<D>,
+}
+
+/// An entry's `data` or `old` read in the one pass: an object, or the JSON text of one
+/// (some connectors send row data as a string). Anything else fails the pass.
+#[derive(Debug)]
+struct Object<'a>(Row<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Shape<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Shape<'a> {
+            type Value = Object<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object, or the JSON text of one")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Object<'a>, M::Error> {
+                Row::deserialize(MapAccessDeserializer::new(map)).map(Object)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Object<'a>, E> {
+                Row::parse_owned(text).map(Object).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Shape(std::marker::PhantomData))
+    }
+}
+
+/// How an entry's `data` or `old`, as read, becomes a row (None: absent or null).
+trait Shaped<'a> {
+    fn row(self) -> Result<Option<Row<'a>>, ()>;
+}
+
+impl<'a> Shaped<'a> for Object<'a> {
+    fn row(self) -> Result<Option<Row<'a>>, ()> {
+        Ok(Some(self.0))
+    }
+}
+
+impl<'a> Shaped<'a> for &'a RawValue {
+    fn row(self) -> Result<Option<Row<'a>>, ()> {
+        object(self)
+    }
 }
 
 /// Parses a request body into its format and ordered client transactions.
 pub fn parse<'a>(body: &'a [u8]) -> Result<(Format, Vec<ClientTransaction<'a>>), String> {
-    let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => format!(
+    match serde_json::from_slice::<Envelope<RawEntry<'a, Object<'a>>>>(body) {
+        Ok(envelope) => {
+            if let Ok(parsed) = transactions(envelope) {
+                return Ok(parsed);
+            }
+        }
+        Err(e) if e.classify() == serde_json::error::Category::Data => {}
+        Err(e) => return Err(format!("the body is not valid JSON: {e}")),
+    }
+    parse_located(body)
+}
+
+/// `parse` reading each entry on its own, to say which one is malformed and why.
+fn parse_located<'a>(body: &'a [u8]) -> Result<(Format, Vec<ClientTransaction<'a>>), String> {
+    let envelope: Envelope<&'a RawValue> = serde_json::from_slice(body).map_err(|e| {
+        format!(
             "the body must be {{\"batch\":[…]}}, {{\"operations\":[…]}} or {{\"transactions\":[{{\"crud\":[…]}}]}}: {e}"
-        ),
-        _ => format!("the body is not valid JSON: {e}"),
+        )
     })?;
+    let located = |entries: Vec<&'a RawValue>| {
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                serde_json::from_str::<RawEntry<'a, &'a RawValue>>(value.get())
+                    .map_err(|e| format!("entry {index}: {e}"))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    };
+    transactions(Envelope {
+        client_id: envelope.client_id,
+        batch: envelope.batch.map(located).transpose()?,
+        operations: envelope.operations.map(located).transpose()?,
+        transactions: envelope
+            .transactions
+            .map(|ts| {
+                ts.into_iter()
+                    .map(|t| {
+                        Ok(TransactionShape {
+                            crud: located(t.crud)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .transpose()?,
+    })
+}
+
+/// The format and client transactions of an envelope whose entries were read.
+fn transactions<'a, D: Shaped<'a>>(
+    envelope: Envelope<RawEntry<'a, D>>,
+) -> Result<(Format, Vec<ClientTransaction<'a>>), String> {
     let client_id = match envelope.client_id {
         Some(id) if id.is_empty() || id.len() > 200 => {
             return Err("client_id must be 1 to 200 characters".into());
@@ -131,13 +217,13 @@ pub fn parse<'a>(body: &'a [u8]) -> Result<(Format, Vec<ClientTransaction<'a>>),
     match (envelope.batch, envelope.operations, envelope.transactions) {
         (Some(entries), None, None) | (None, Some(entries), None) => Ok((
             Format::Batch,
-            with_client(group_by_tx_id(parse_entries(&entries)?)),
+            with_client(group_by_tx_id(entries_of(entries)?)),
         )),
         (None, None, Some(transactions)) => {
             let transactions = transactions
                 .into_iter()
                 .map(|t| {
-                    let entries = parse_entries(&t.crud)?;
+                    let entries = entries_of(t.crud)?;
                     let tx_id = entries
                         .first()
                         .and_then(|(tx_id, _)| tx_number(tx_id.as_ref()));
@@ -191,20 +277,19 @@ fn tx_number(tx_id: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn parse_entries<'a>(values: &[&'a RawValue]) -> Result<Vec<(Option<Value>, Entry<'a>)>, String> {
-    values
-        .iter()
+fn entries_of<'a, D: Shaped<'a>>(
+    raw: Vec<RawEntry<'a, D>>,
+) -> Result<Vec<(Option<Value>, Entry<'a>)>, String> {
+    raw.into_iter()
         .enumerate()
-        .map(|(index, value)| parse_entry(index, value))
+        .map(|(index, raw)| entry(index, raw))
         .collect()
 }
 
-fn parse_entry<'a>(
+fn entry<'a, D: Shaped<'a>>(
     index: usize,
-    value: &'a RawValue,
+    raw: RawEntry<'a, D>,
 ) -> Result<(Option<Value>, Entry<'a>), String> {
-    let raw: RawEntry =
-        serde_json::from_str(value.get()).map_err(|e| format!("entry {index}: {e}"))?;
     let op = if raw.op.eq_ignore_ascii_case("PUT") {
         Op::Put
     } else if raw.op.eq_ignore_ascii_case("PATCH") {
@@ -225,10 +310,17 @@ fn parse_entry<'a>(
         _ => None,
     }
     .ok_or_else(|| format!("entry {index}: id must be a string, not {}", raw.id.get()))?;
-    let data = object(raw.data)
-        .map_err(|()| format!("entry {index}: data must be an object"))?
-        .unwrap_or_default();
-    let old = object(raw.old).map_err(|()| format!("entry {index}: old must be an object"))?;
+    let data = match raw.data {
+        Some(data) => data.row(),
+        None => Ok(None),
+    }
+    .map_err(|()| format!("entry {index}: data must be an object"))?
+    .unwrap_or_default();
+    let old = match raw.old {
+        Some(old) => old.row(),
+        None => Ok(None),
+    }
+    .map_err(|()| format!("entry {index}: old must be an object"))?;
     Ok((
         raw.tx_id,
         Entry {
@@ -243,11 +335,8 @@ fn parse_entry<'a>(
 }
 
 /// A JSON object, or the JSON text of one (some connectors send row data as a string);
-/// absent or null: None.
-fn object(raw: Option<&RawValue>) -> Result<Option<Row<'_>>, ()> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
+/// null: None.
+fn object(raw: &RawValue) -> Result<Option<Row<'_>>, ()> {
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'{') => serde_json::from_str(text).map(Some).map_err(|_| ()),
@@ -320,6 +409,25 @@ mod tests {
     }
 
     #[test]
+    fn the_one_pass_reads_what_the_entry_by_entry_reading_does() {
+        let bodies: [&[u8]; 3] = [
+            br#"{"batch": [
+                {"op_id": 1, "op": "PUT", "type": "notes", "id": "a", "tx_id": 1, "data": {"title": "x", "title": "y", "b\u00e9": "\"q\""}},
+                {"op_id": 2, "op": "PATCH", "type": "notes", "id": 7, "tx_id": 1, "data": "{\"body\": \"from text\"}", "old": {"body": "base"}},
+                {"op_id": 3, "op": "DELETE", "type": "notes", "id": "b", "tx_id": "2", "data": null, "old": null},
+                {"op": "PUT", "type": "notes", "id": "c", "data": {"n": 1e400, "o": {"deep": [1, 2]}}}
+            ], "client_id": "device-1"}"#,
+            br#"{"operations": [{"clientId": 7, "op": "put", "table": "notes", "id": "a", "transactionId": 3, "opData": {"title": "x"}, "previousValues": "{\"title\": \"w\"}"}]}"#,
+            br#"{"transactions": [{"crud": [{"op": "PUT", "type": "notes", "id": "a"}]}, {"crud": []}]}"#,
+        ];
+        for sent in bodies {
+            let parsed = parse(sent);
+            assert!(parsed.is_ok(), "{parsed:?}");
+            assert_eq!(parsed, parse_located(sent));
+        }
+    }
+
+    #[test]
     fn protocol_errors_say_what_is_wrong() {
         let cases = [
             (&b"{not json"[..], "not valid JSON"),
@@ -339,6 +447,18 @@ mod tests {
                 "data must be an object",
             ),
             (br#"{"batch": {"op": "PUT"}}"#, "batch"),
+            (
+                br#"{"batch": [{"op": "PUT", "type": "notes", "id": "a"}, {"op": "PUT", "type": "notes", "id": "b", "data": "[1]"}]}"#,
+                "entry 1: data must be an object",
+            ),
+            (
+                br#"{"batch": [{"op": "PATCH", "type": "notes", "id": "a", "old": 3}]}"#,
+                "entry 0: old must be an object",
+            ),
+            (
+                br#"{"transactions": [{"crud": [{"op": "PUT", "type": "notes", "id": "a"}, {"op": "PUT", "type": 5, "id": "b"}]}]}"#,
+                "entry 1: invalid type: integer `5`",
+            ),
         ];
         for (input, expected) in cases {
             let error = parse(input).unwrap_err();
