@@ -357,7 +357,7 @@ async fn apply_all(
     }
     if !retry {
         // Nothing failed on it: it goes to the next upload, not through the pool's check.
-        state.upload.spare.keep(held);
+        state.upload.spare.keep(held, &state.pool);
     }
     Ok((results, retry))
 }

@@ -7,13 +7,14 @@
 //! trip and the pool's hand-over: a device sending its queue one transaction after another
 //! writes on one connection. Anything else goes back through the pool as usual: a
 //! connection after an error, one kept for a second unused, one used `USES` times in a row
-//! (so the pool's own checks and `max_lifetime` still see it).
+//! (so the pool's own checks and `max_lifetime` still see it), and any connection the
+//! pool may be short of (a pool of one never keeps a spare).
 
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Postgres};
+use sqlx::{Connection, PgPool, Postgres};
 
 /// A spare unused this long goes back to the pool.
 const IDLE: Duration = Duration::from_secs(1);
@@ -50,10 +51,13 @@ impl Spare {
     }
 
     /// Keeps `held` for the next upload. Call it only after an upload that finished
-    /// without an error on it; a connection still in a transaction is never kept.
-    pub fn keep(&self, mut held: Held) {
+    /// without an error on it; a connection still in a transaction is never kept, nor one
+    /// that other requests of `pool` may be waiting for (no other connection idle, and no
+    /// room to open one).
+    pub fn keep(&self, mut held: Held, pool: &PgPool) {
         held.uses += 1;
-        if held.uses >= USES || held.conn.is_in_transaction() {
+        let spare_room = pool.num_idle() > 0 || pool.size() < pool.options().get_max_connections();
+        if held.uses >= USES || held.conn.is_in_transaction() || !spare_room {
             return;
         }
         let mut slot = self.lock();

@@ -205,6 +205,38 @@ async fn a_kept_connection_goes_back_to_the_pool_when_uploads_stop(pool: PgPool)
     app_pool.close().await;
 }
 
+/// With a pool of one, no connection is kept after an upload: the other requests would
+/// have to wait for it.
+#[sqlx::test]
+async fn a_pool_of_one_keeps_no_connection_between_uploads(pool: PgPool) {
+    let mut config = config_for(&pool);
+    config.database.max_connections = 1;
+    let (base, app_pool, (user, session)) = served_app(config).await;
+    let id = Uuid::new_v4();
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/api/data"))
+        .bearer_auth(&session)
+        .json(&transaction(id, &user, 0, false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "success", "{answer}");
+    // A kept connection would stay out of the pool for a second at least.
+    let deadline = Instant::now() + Duration::from_millis(800);
+    while app_pool.num_idle() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the only connection was kept out of the pool"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(committed(&pool, id).await);
+    app_pool.close().await;
+}
+
 /// Whether a note is in Postgres, as any other session sees it.
 async fn committed(pool: &PgPool, id: Uuid) -> bool {
     sqlx::query_scalar("select exists (select from notes where id = $1)")
