@@ -52,7 +52,6 @@ const RETRY_AFTER_SECS: u64 = 5;
 
 /// Upload state shared by requests: the introspected schema, read on first use and again
 /// after a server fault says it may be stale.
-#[derive(Default)]
 pub struct UploadState {
     schema: RwLock<Option<Arc<UploadSchema>>>,
     loading: tokio::sync::Mutex<()>,
@@ -61,10 +60,15 @@ pub struct UploadState {
 }
 
 impl UploadState {
-    /// Upload state whose spare connection goes back to the pool after a second unused.
-    /// Call it inside the runtime that serves the uploads.
+    /// Upload state whose spare connection goes back to the pool soon after uploads stop
+    /// (a task on the current Tokio runtime sees to it: call this inside the runtime that
+    /// serves the uploads; it panics outside one).
     pub fn new() -> Arc<Self> {
-        let state = Arc::new(Self::default());
+        let state = Arc::new(Self {
+            schema: RwLock::default(),
+            loading: tokio::sync::Mutex::default(),
+            spare: Arc::default(),
+        });
         tokio::spawn(Spare::release_idle(Arc::downgrade(&state.spare)));
         state
     }
@@ -233,7 +237,8 @@ async fn upload(
         let (format, transactions) = parse(&body).map_err(|error| {
             // The one answer that stops a device's uploads: its client sends the same
             // body again and again, and nothing queued behind it arrives. Say so.
-            tracing::warn!(%error, bytes = body.len(), "an upload body is not a documented shape: answered 400; the device retries it, and its later writes wait behind it");
+            let error_text = rejections::clip(&error, MAX_TEXT);
+            tracing::warn!(error = %error_text, bytes = body.len(), "an upload body is not a documented shape: answered 400; the device retries it, and its later writes wait behind it");
             ApiError::BadRequest(error)
         })?;
         if transactions.is_empty() {

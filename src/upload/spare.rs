@@ -1,14 +1,15 @@
 //! One pooled connection kept from one upload for the next.
 //!
 //! sqlx tests every connection given back to its pool with a round trip to Postgres, which
-//! also flushes a rollback left queued on it. An upload that finished cleanly has nothing
-//! to flush: it ran in a task nothing cancels, every statement it sent was answered, and it
-//! left no transaction open. Kept for the next upload, such a connection saves that round
-//! trip and the pool's hand-over: a device sending its queue one transaction after another
-//! writes on one connection. Anything else goes back through the pool as usual: a
-//! connection after an error, one kept for a second unused, one used `USES` times in a row
-//! (so the pool's own checks and `max_lifetime` still see it), and any connection the
-//! pool may be short of (a pool of one never keeps a spare).
+//! also flushes a rollback left queued on it. An upload that finished without an error on
+//! its connection needs neither: it ran in a task nothing cancels, so no statement was cut
+//! off midway, and it left no transaction open and nothing unsent (both checked here). Kept
+//! for the next upload, such a connection saves that round trip and the pool's hand-over: a
+//! device sending its queue one transaction after another writes on one connection.
+//! Anything else goes back through the pool as usual: a connection after an error, one
+//! unused for `IDLE`, one used `USES` times in a row (so the pool's own checks and
+//! `max_lifetime` still see it), and one the pool may be short of (a pool of one never
+//! keeps a spare).
 
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -16,8 +17,11 @@ use std::time::{Duration, Instant};
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
 
-/// A spare unused this long goes back to the pool.
-const IDLE: Duration = Duration::from_secs(1);
+/// A spare unused this long goes back to the pool (a device sends its next transaction
+/// as soon as the last one is answered).
+const IDLE: Duration = Duration::from_millis(500);
+/// How often a spare is checked for idleness: it is out of the pool `IDLE` + this at most.
+const SWEEP: Duration = Duration::from_millis(125);
 /// Uploads in a row on one spare before it goes back through the pool.
 const USES: u32 = 1000;
 
@@ -57,7 +61,10 @@ impl Spare {
     pub fn keep(&self, mut held: Held, pool: &PgPool) {
         held.uses += 1;
         let spare_room = pool.num_idle() > 0 || pool.size() < pool.options().get_max_connections();
-        if held.uses >= USES || held.conn.is_in_transaction() || !spare_room {
+        // A transaction left open, or a message not yet sent (a dropped transaction's
+        // queued ROLLBACK): what sqlx's check on return would flush. Never kept.
+        let unsettled = held.conn.is_in_transaction() || held.conn.should_flush();
+        if held.uses >= USES || unsettled || !spare_room || pool.is_closed() {
             return;
         }
         let mut slot = self.lock();
@@ -69,10 +76,10 @@ impl Spare {
         }
     }
 
-    /// Gives a spare unused for `IDLE` back to the pool, every `IDLE`, until the upload
-    /// state is dropped: an idle server holds no connection out of the pool for long.
+    /// Gives a spare unused for `IDLE` back to the pool, checking every `SWEEP`, until the
+    /// upload state is dropped: an idle server holds no connection out of the pool for long.
     pub async fn release_idle(spare: Weak<Self>) {
-        let mut every = tokio::time::interval(IDLE);
+        let mut every = tokio::time::interval(SWEEP);
         loop {
             every.tick().await;
             let Some(spare) = spare.upgrade() else { return };
