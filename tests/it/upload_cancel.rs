@@ -180,17 +180,7 @@ async fn a_kept_connection_goes_back_to_the_pool_when_uploads_stop(pool: PgPool)
     let checked_out = |pool: &PgPool| pool.size() - pool.num_idle() as u32;
     for tx in 0..3 {
         let id = Uuid::new_v4();
-        let answer: Value = http
-            .post(format!("{base}/api/data"))
-            .bearer_auth(&session)
-            .json(&transaction(id, &user, tx, tx == 1))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(answer["results"][0]["status"], "success", "{answer}");
+        upload_applied(&http, &base, &session, &transaction(id, &user, tx, tx == 1)).await;
         // The connections of the session check and the schema load go back on their own
         // (a moment later); the upload's stays out, kept, for half a second at least.
         let deadline = Instant::now() + Duration::from_millis(300);
@@ -219,17 +209,8 @@ async fn a_pool_of_one_keeps_no_connection_between_uploads(pool: PgPool) {
     config.database.max_connections = 1;
     let (base, app_pool, (user, session)) = served_app(config).await;
     let id = Uuid::new_v4();
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{base}/api/data"))
-        .bearer_auth(&session)
-        .json(&transaction(id, &user, 0, false))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["results"][0]["status"], "success", "{answer}");
+    let body = transaction(id, &user, 0, false);
+    upload_applied(&reqwest::Client::new(), &base, &session, &body).await;
     // A kept connection would stay out of the pool for half a second at least.
     let deadline = Instant::now() + Duration::from_millis(400);
     while app_pool.num_idle() == 0 {
@@ -241,6 +222,21 @@ async fn a_pool_of_one_keeps_no_connection_between_uploads(pool: PgPool) {
     }
     assert!(committed(&pool, id).await);
     app_pool.close().await;
+}
+
+/// Posts one upload; asserts its first transaction was applied.
+async fn upload_applied(http: &reqwest::Client, base: &str, session: &str, body: &Value) {
+    let answer: Value = http
+        .post(format!("{base}/api/data"))
+        .bearer_auth(session)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "success", "{answer}");
 }
 
 /// Whether a note is in Postgres, as any other session sees it.
