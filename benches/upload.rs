@@ -265,6 +265,15 @@ async fn upload_schema(bench: &support::Bench) -> notebox::upload::UploadSchema 
     .unwrap()
 }
 
+/// Each round's rate of `paths` as a percentage of the same round's `bases`.
+fn percent_by_round(paths: &[f64], bases: &[f64]) -> Vec<f64> {
+    paths
+        .iter()
+        .zip(bases)
+        .map(|(path, base)| path / base * 100.0)
+        .collect()
+}
+
 fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
@@ -564,21 +573,13 @@ async fn main() {
     );
     // The same ratio per round: (a) and (d2) ran minutes apart at most, so a machine that
     // speeds up or slows down between rounds moves both.
-    let paired: Vec<f64> = api_rates
-        .iter()
-        .zip(&stamped_rates)
-        .map(|(api, bare)| api / bare * 100.0)
-        .collect();
+    let paired = percent_by_round(&api_rates, &stamped_rates);
     println!(
         "(a)/(d2) round by round: median {:.0} % ({paired:.0?})",
         median(paired.clone())
     );
     // What the HTTP hop alone leaves of (d2), with no work of notebox's on it.
-    let ceiling: Vec<f64> = http_rates
-        .iter()
-        .zip(&stamped_rates)
-        .map(|(http, bare)| http / bare * 100.0)
-        .collect();
+    let ceiling = percent_by_round(&http_rates, &stamped_rates);
     println!(
         "(h)/(d2) = {:.0} %, round by round: median {:.0} % ({ceiling:.0?}): the most an HTTP backend reaches here; (a)/(h) = {:.0} %",
         over_http / stamped * 100.0,

@@ -312,17 +312,15 @@ fn entry<'a, D: Shaped<'a>>(
         _ => None,
     }
     .ok_or_else(|| format!("entry {index}: id must be a string, not {}", raw.id.get()))?;
-    let data = match raw.data {
-        Some(data) => data.row(),
-        None => Ok(None),
-    }
-    .map_err(|()| format!("entry {index}: data must be an object"))?
-    .unwrap_or_default();
-    let old = match raw.old {
-        Some(old) => old.row(),
-        None => Ok(None),
-    }
-    .map_err(|()| format!("entry {index}: old must be an object"))?;
+    let data = raw
+        .data
+        .map_or(Ok(None), Shaped::row)
+        .map_err(|()| format!("entry {index}: data must be an object"))?
+        .unwrap_or_default();
+    let old = raw
+        .old
+        .map_or(Ok(None), Shaped::row)
+        .map_err(|()| format!("entry {index}: old must be an object"))?;
     Ok((
         raw.tx_id,
         Entry {
